@@ -1,0 +1,72 @@
+"""Wiring: build the daemon's parts from `Settings`, and poll a set of sources concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from monitor.gate import Gate
+from monitor.http import Fetcher
+from monitor.pipeline import Deps, SourceReport, run_source
+from monitor.settings import Settings
+from monitor.sources_config import SourceConfig
+from monitor.workers import WorkerPool
+from storage import Store
+from storage.records import SourceRecord
+
+log = logging.getLogger("monitor.app")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def source_records(sources: Iterable[SourceConfig]) -> list[SourceRecord]:
+    return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=s.url, language=s.language,
+                         outlet=s.outlet, scope=s.scope, interval_seconds=s.interval,
+                         enabled=s.enabled) for s in sources]
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.database.path, busy_timeout=settings.database.busy_timeout)
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
+                  store: Store | None = None) -> AsyncIterator[Deps]:
+    """Open the store (migrating it), sync sources, start the client and the worker pool."""
+    own_store = store is None
+    store = store or open_store(settings)
+    store.sync_sources(source_records(settings.sources), clock())
+    fetcher = Fetcher(settings.fetch)
+    pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
+    try:
+        await pool.start()
+        yield Deps(settings=settings, store=store, fetcher=fetcher, pool=pool,
+                   gate=Gate(settings.topics.gate_terms), clock=clock, rng=random.Random())
+    finally:
+        await fetcher.aclose()
+        await pool.close()
+        if own_store:
+            store.close()
+
+
+async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceReport]:
+    """Run the given sources, at most `polling.concurrency` at once; one failing never stops others."""
+    limit = asyncio.Semaphore(deps.settings.polling.concurrency)
+
+    async def one(source: SourceConfig) -> SourceReport:
+        async with limit:
+            try:
+                return await run_source(deps, source)
+            except Exception as exc:  # a bug must cost one source run, not the daemon
+                log.exception("source=%s outcome=error error=internal", source.id)
+                return SourceReport(source=source.id, outcome="error",
+                                    error=f"internal error: {type(exc).__name__}: {exc}")
+
+    sources = [s for sid in source_ids if (s := deps.settings.source(sid)) is not None]
+    return list(await asyncio.gather(*(one(s) for s in sources)))

@@ -1,0 +1,140 @@
+"""One article: fetch the page, extract it in a worker, choose the best text, date and language.
+
+The outcome is always a value (`ArticleResult`): a failed fetch or extraction becomes an item
+whose ``status`` says what happened (ok | fallback | timeout | empty | error) and whose text is
+the best we have (the feed's own content or summary), never an exception that would cost the
+other entries of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.dates import plausible
+from monitor.decode import decode_document
+from monitor.errors import FetchError, WorkerError, WorkerTimeout
+from monitor.extract import Extracted, precheck
+from monitor.feeds import Entry
+from monitor.http import Fetcher
+from monitor.settings import Settings
+from monitor.sources_config import SourceConfig
+from monitor.text import clean_stored, guess_language, one_line, search_form
+from monitor.urls import absolutize, canonical_url
+from monitor.workers import WorkerPool
+from storage.records import FetchLog, ItemContent, RawPage
+
+ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    content: ItemContent
+    fetch: FetchLog | None
+
+
+def skipped_content(entry: Entry, reason: str, now: datetime) -> ItemContent:
+    """An entry the gate (or a bad link) kept us from downloading: title, link and the reason."""
+    published = plausible(entry.published, now)
+    return ItemContent(
+        title=clean_stored(entry.title), text=None, author=entry.author,
+        published_at=published.value, language=None, status="skipped", status_detail=reason,
+        date_note=published.note, fetched_at=now,
+    )
+
+
+def _feed_text(entry: Entry) -> str:
+    return entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+
+
+def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
+            failure_status: str) -> tuple[str, str, str | None]:
+    """(text, status, detail) from the extracted text and the feed's own text."""
+    feed_text = _feed_text(entry)
+    if extracted is not None and len(extracted.text) >= len(feed_text):
+        return extracted.text, "ok", None
+    if extracted is not None:
+        return feed_text, "fallback", "feed content longer than the extracted text"
+    if failure is None:
+        failure = "no main text found on the page"
+    if feed_text.strip():
+        detail = f"{failure}; feed text used"
+        return feed_text, ("fallback" if failure_status != "timeout" else "timeout"), detail
+    return "", failure_status, failure
+
+
+async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
+                        source: SourceConfig, entry: Entry, link: str,
+                        clock: Callable[[], datetime]) -> ArticleResult:
+    now = clock()
+    started = time.monotonic()
+    extracted: Extracted | None = None
+    failure: str | None = None
+    failure_status = "empty"
+    raw: RawPage | None = None
+    fetch_log: FetchLog
+    try:
+        page = await fetcher.fetch(link, accept=ARTICLE_ACCEPT)
+    except FetchError as exc:
+        fetch_log = FetchLog("article", link, now, int((time.monotonic() - started) * 1000),
+                             getattr(exc, "status", None), "error", error=str(exc))
+        failure, failure_status = f"article fetch failed: {exc}", "error"
+        page = None
+    else:
+        fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
+                             page.wire_bytes)
+    final_url = page.final_url if page is not None else link
+    if page is not None:
+        html, encoding = decode_document(page.body, page.content_type)
+        if settings.database.raw_html_retention > 0:
+            raw = RawPage(final_url, now, page.content_type or None, encoding, page.body)
+        ex = settings.extraction
+        too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
+        if too_big:
+            failure, failure_status = too_big, "error"
+        else:
+            try:
+                extracted = await pool.run("extract", html, final_url, timeout=ex.timeout)
+            except WorkerTimeout as exc:
+                failure, failure_status = f"extraction timed out: {exc}", "timeout"
+            except WorkerError as exc:
+                failure, failure_status = f"extraction failed: {exc}", "error"
+    text, status, detail = _choose(entry, extracted, failure, failure_status)
+    title = entry.title or (extracted.title if extracted else "") or one_line(text, 120)
+    published = plausible(entry.published or _parse_iso(extracted.published if extracted else None),
+                          now)
+    declared = absolutize(extracted.canonical_url, final_url) if extracted else None
+    return ArticleResult(
+        content=ItemContent(
+            title=clean_stored(title), text=clean_stored(text) or None,
+            author=entry.author or (extracted.author if extracted else None),
+            published_at=published.value,
+            language=guess_language(f"{title} {text}", source.language),
+            status=status, status_detail=one_line(detail, 500) if detail else None,
+            date_note=published.note,
+            declared_canonical_url=_safe_canonical(declared),
+            fetch_attempts=1, fetched_at=now, raw=raw,
+            search_title=search_form(title), search_text=search_form(text),
+        ),
+        fetch=fetch_log,
+    )
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _safe_canonical(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None

@@ -1,0 +1,101 @@
+"""The `monitor` command: parse arguments, call one function, map errors to exit codes.
+
+Exit codes: 0 success; 1 a monitor error (or `once` where every polled source failed);
+2 invalid configuration; 3 a database problem (locked, too new, unreadable); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import commands
+from monitor.errors import ConfigError, MonitorError
+from monitor.logs import setup_logging
+from monitor.settings import find_config, load_settings
+from storage import StorageError
+
+COMMANDS = {
+    "check-config": "validate every configuration file and report all problems (exit 2 if any)",
+    "migrate": "create or upgrade the database schema",
+    "once": "poll the sources that are due (or --source ID, or --all) once and print a summary",
+    "run": "run the daemon: poll due sources on a schedule until SIGTERM/SIGINT",
+    "stories": "list recent stories with their outlets",
+    "demo": "run the whole job offline against the bundled outlet simulator",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="feed-monitor: watch news outlets for Iranian defections and protests.")
+    parser.add_argument("--config", help="path of monitor.toml (default: $FEED_MONITOR_CONFIG, "
+                        "./config/monitor.toml, /etc/feed-monitor/monitor.toml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log detail (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        sub.add_parser(name, help=text, description=text)
+    once = sub.choices["once"]
+    group = once.add_mutually_exclusive_group()
+    group.add_argument("--source", action="append", metavar="ID",
+                       help="poll this source (repeatable), due or not")
+    group.add_argument("--all", action="store_true", help="poll every enabled source")
+    stories = sub.choices["stories"]
+    stories.add_argument("--limit", type=int, default=20, help="how many stories (default 20)")
+    demo = sub.choices["demo"]
+    demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
+    demo.add_argument("--dir", default="demo-output",
+                      help="where the demo writes its config and database (default demo-output)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose if args.command != "run" else max(args.verbose, 1))
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"configuration invalid ({len(exc.problems)} problem"
+              f"{'s' if len(exc.problems) != 1 else ''}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"database: {exc}", file=sys.stderr)
+        return 3
+    except MonitorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from monitor.demo.run import run_demo
+
+        return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds))
+    settings = load_settings(find_config(args.config))
+    if args.command == "check-config":
+        return commands.check_config(settings)
+    if args.command == "migrate":
+        return commands.migrate(settings)
+    if args.command == "once":
+        return asyncio.run(commands.once(settings, sources=args.source, every=args.all))
+    if args.command == "run":
+        from monitor.daemon import run_daemon
+
+        return asyncio.run(run_daemon(settings))
+    if args.command == "stories":
+        return commands.stories(settings, limit=args.limit)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.captureWarnings(True)
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""What each `monitor` subcommand does, as plain functions taking validated settings."""
+
+from __future__ import annotations
+
+import sys
+
+from tabulate import tabulate
+
+from monitor.app import open_store, poll_sources, running
+from monitor.pipeline import SourceReport
+from monitor.settings import Settings
+from monitor.text import one_line
+
+
+def check_config(settings: Settings) -> int:
+    enabled = [s for s in settings.sources if s.enabled]
+    print(f"{settings.config_path}: ok")
+    print(f"  database: {settings.database.path}")
+    print(f"  sources: {len(settings.sources)} ({len(enabled)} enabled; "
+          f"{sum(s.language == 'fa' for s in enabled)} Persian, "
+          f"{sum(s.gated for s in enabled)} gated)")
+    print(f"  gate terms: {len(settings.topics.gate_terms)}")
+    return 0
+
+
+def migrate(settings: Settings) -> int:
+    store = open_store(settings)  # opening migrates under the write lock
+    try:
+        print(f"{settings.database.path}: schema up to date")
+    finally:
+        store.close()
+    return 0
+
+
+def report_table(reports: list[SourceReport]) -> str:
+    rows = [[r.source, r.outcome, r.status or "", r.new, r.skipped, r.revised, r.ms,
+             one_line(r.error or r.problem or "", 70)] for r in reports]
+    return tabulate(rows, headers=["source", "outcome", "http", "new", "skipped", "revised",
+                                   "ms", "error"])
+
+
+async def once(settings: Settings, *, sources: list[str] | None, every: bool) -> int:
+    unknown = [s for s in sources or [] if settings.source(s) is None]
+    if unknown:
+        print(f"unknown source id: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    async with running(settings) as deps:
+        if sources:
+            ids = sources
+        elif every:
+            ids = deps.store.source_ids()
+        else:
+            ids = deps.store.due_sources(deps.clock())
+        if not ids:
+            print("no source is due (use --all to poll every source)")
+            return 0
+        reports = await poll_sources(deps, ids)
+    print(report_table(reports))
+    failed = sum(r.outcome == "error" for r in reports)
+    print(f"\n{len(reports)} sources polled, {sum(r.new for r in reports)} new items, "
+          f"{failed} failed")
+    return 1 if reports and failed == len(reports) else 0
+
+
+def stories(settings: Settings, *, limit: int) -> int:
+    store = open_store(settings)
+    try:
+        rows = store.stories(limit=limit)
+    finally:
+        store.close()
+    if not rows:
+        print("no stories yet")
+        return 0
+    print(tabulate([[s.id, s.first_seen_at, s.outlet_count, s.first_outlet,
+                     one_line(s.headline, 70)] for s in rows],
+                   headers=["id", "first seen", "outlets", "first outlet", "headline"]))
+    return 0

@@ -1,0 +1,93 @@
+"""The one exception tree of the daemon.
+
+Everything the monitor raises on purpose derives from :class:`MonitorError`; foreign exceptions
+(httpx/httpcore, feedparser, trafilatura, sqlite3) are translated where they enter: the HTTP client
+(`monitor.http`), the worker pool (`monitor.workers`) and the CLI boundary for storage errors.
+Ordinary outcomes (304 Not Modified, an unchanged body, an entry skipped by the gate, an extraction
+that fell back to the feed text) are *values*, never exceptions.
+
+    MonitorError
+    ├── ConfigError                 configuration invalid; carries every problem found (exit 2)
+    ├── FetchError                  one HTTP fetch failed; recorded on the source, retried later
+    │   ├── InvalidURL              not http(s), no host, unparsable
+    │   ├── BlockedAddress          resolved to a forbidden (private, loopback, ...) address
+    │   ├── NetworkError            DNS, connect refused, reset, TLS, protocol violation
+    │   ├── DeadlineExceeded        the total deadline (or a read/connect timeout) ran out
+    │   ├── TooManyRedirects        more hops than allowed, or a loop
+    │   ├── BodyTooLarge            over the wire cap or the decoded cap (compression bombs)
+    │   └── HTTPStatusError         a 4xx/5xx answer; `.status` and `.retry_after` are kept
+    ├── ParseError                  the body is not a usable feed or listing page
+    └── WorkerError                 the CPU worker pool could not finish a task
+        ├── WorkerTimeout           the task ran over its hard timeout; the worker was killed
+        └── WorkerCrashed           the worker process died (segfault, OOM, kill)
+
+Storage has its own small tree (`storage.errors.StorageError`) because `storage` never imports
+`monitor`; the CLI maps both trees to exit codes.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """The configuration is invalid. ``problems`` lists every problem, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class FetchError(MonitorError):
+    """An HTTP fetch failed. The message is one line, safe to store and log (no secrets)."""
+
+    retry_after: float | None = None
+
+
+class InvalidURL(FetchError):
+    pass
+
+
+class BlockedAddress(FetchError):
+    pass
+
+
+class NetworkError(FetchError):
+    pass
+
+
+class DeadlineExceeded(FetchError):
+    pass
+
+
+class TooManyRedirects(FetchError):
+    pass
+
+
+class BodyTooLarge(FetchError):
+    pass
+
+
+class HTTPStatusError(FetchError):
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ParseError(MonitorError):
+    pass
+
+
+class WorkerError(MonitorError):
+    pass
+
+
+class WorkerTimeout(WorkerError):
+    pass
+
+
+class WorkerCrashed(WorkerError):
+    pass

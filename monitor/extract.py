@@ -1,0 +1,94 @@
+"""Article extraction: HTML -> title, author, date, text (trafilatura), inside worker processes.
+
+trafilatura has no timeout, can take seconds on pathological pages and is not thread-safe, so
+`extract_article` only ever runs in a `monitor.workers` process with a hard timeout. The parent
+decodes bytes itself (trafilatura ignores ``<meta charset>``) and applies the cheap caps in
+`precheck` before shipping a page to a worker. Options: ``include_comments=False`` (measured
+better), metadata on, trafilatura's own dedup cache off (ours is the authority).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.dates import parse_any_date, parse_persian_date
+from monitor.text import clean_stored, one_line
+
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "include_comments": False,
+    "include_tables": True,
+    "with_metadata": True,
+    "deduplicate": False,
+    "favor_precision": False,
+}
+_PUBLISHED_META = re.compile(
+    r"""<meta[^>]+(?:property|name|itemprop)\s*=\s*["'](?:article:published_time|datePublished|"""
+    r"""pubdate|publish-date|date|dc\.date)["'][^>]*content\s*=\s*["']([^"']{6,40})["']""", re.I)
+_TIME_TAG = re.compile(r"""<time[^>]+datetime\s*=\s*["']([^"']{6,40})["']""", re.I)
+_HTML_LANG = re.compile(r"""<html[^>]+lang\s*=\s*["']?([A-Za-z]{2,3})""", re.I)
+_CANONICAL = re.compile(
+    r"""<link[^>]+rel\s*=\s*["']canonical["'][^>]*href\s*=\s*["']([^"']+)["']|"""
+    r"""<meta[^>]+property\s*=\s*["']og:url["'][^>]*content\s*=\s*["']([^"']+)["']""", re.I)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str
+    author: str | None
+    published: str | None  # ISO-8601 (UTC) or None
+    text: str
+    canonical_url: str | None
+    language: str | None
+
+
+def precheck(html: str, max_bytes: int, max_elements: int) -> str | None:
+    """Why a page must not be given to the extractor, or None when it may."""
+    if len(html) > max_bytes:
+        return f"page of {len(html)} characters is over the {max_bytes} extraction cap"
+    elements = html.count("<")
+    if elements > max_elements:
+        return f"page with ~{elements} tags is over the {max_elements}-element extraction cap"
+    return None
+
+
+def _published(html: str) -> str | None:
+    head = html[:200_000]
+    for pattern in (_PUBLISHED_META, _TIME_TAG):
+        m = pattern.search(head)
+        if m:
+            moment = parse_any_date(m.group(1))
+            if moment is not None:
+                return moment.isoformat()
+    return None
+
+
+def extract_article(html: str, url: str) -> Extracted | None:
+    """Run trafilatura on a decoded page. None when it finds no main text. Worker-side only."""
+    import trafilatura  # imported in the worker (preloaded by the forkserver)
+
+    doc = trafilatura.bare_extraction(html, url=url, **TRAFILATURA_OPTIONS)
+    head = html[:200_000]
+    lang = _HTML_LANG.search(head)
+    canonical = _CANONICAL.search(head)
+    if doc is None:
+        return None
+    meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    text = clean_stored(meta.get("text") or "").strip()
+    if not text:
+        return None
+    published = _published(html)
+    if published is None and meta.get("date"):
+        moment = parse_any_date(str(meta["date"]))
+        published = moment.isoformat() if moment else None
+    if published is None and lang and lang.group(1).lower() == "fa":
+        moment = parse_persian_date(re.sub(r"<[^>]+>", " ", head[:60_000]))
+        published = moment.isoformat() if moment else None
+    title = one_line(meta.get("title") or "", 1000)
+    author = one_line(meta.get("author") or "", 200) or None
+    return Extracted(
+        title=title, author=author, published=published, text=text,
+        canonical_url=(canonical.group(1) or canonical.group(2)) if canonical else None,
+        language=lang.group(1).lower() if lang else None,
+    )

@@ -1,0 +1,483 @@
+"""The one HTTP client: address guard, deadlines, size caps, bounded decompression, redirects.
+
+* **Address guard at connect time.** `GuardedBackend` is an httpcore network backend: it resolves
+  the host itself, refuses any address that is not globally routable (loopback, private,
+  link-local, CGNAT, multicast, reserved, IPv4-mapped/NAT64 forms of those) unless an allowed
+  range covers it, then connects to the vetted IP. Because every connection of every redirect
+  hop goes through it, string tricks (decimal/hex IPs, DNS names pointing inside) do not help.
+* **A total deadline that also bounds header drip-feeds.** The remaining time of the current
+  fetch lives in a context variable; the backend's streams clamp every read/write/connect
+  timeout to it. The request then ends with httpcore's own clean timeout, no task cancellation,
+  so the pool never leaks slots (encode/httpcore#1093). A last-resort `asyncio.timeout` a little
+  past the deadline recycles the whole client if it ever fires.
+* **Caps.** Wire bytes are counted over `aiter_raw()`; decompression is ours and bounded per
+  layer, so `Content-Encoding: gzip, gzip` bombs stop at the decoded cap. Only gzip and deflate
+  are advertised.
+* Redirects are followed by hand (at most `max_redirects`, http(s) only, loops refused);
+  conditional GET with ETag / Last-Modified; 304 is a value (`Fetched.not_modified`).
+* httpx's request logging (which prints URLs with their secrets) is silenced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import email.utils
+import ipaddress
+import logging
+import os
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from monitor.errors import (
+    BlockedAddress,
+    BodyTooLarge,
+    DeadlineExceeded,
+    FetchError,
+    HTTPStatusError,
+    InvalidURL,
+    NetworkError,
+    TooManyRedirects,
+)
+from monitor.settings import FetchSettings
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline",
+                                                                        default=None)
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+
+
+# -- the address guard --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressGuard:
+    """Which resolved addresses may be connected to. Empty `allow` means: public addresses only."""
+
+    allow: tuple[Network, ...] = ()
+
+    def permits(self, ip: IPAddress) -> bool:
+        if any(ip in net for net in self.allow if net.version == ip.version):
+            return True
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return self.permits(embedded)
+        return ip.is_global and not ip.is_multicast
+
+    def check(self, host: str, ip: IPAddress) -> None:
+        if not self.permits(ip):
+            raise BlockedAddress(f"refused to connect to {host}: {ip} is not a public address")
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip.teredo is not None:
+            return ip.teredo[1]
+    return None
+
+
+def _remaining() -> float | None:
+    deadline = _deadline.get()
+    if deadline is None:
+        return None
+    return deadline - time.monotonic()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    remaining = _remaining()
+    if remaining is None:
+        return timeout
+    remaining = max(remaining, 0.001)
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.AsyncNetworkStream):
+    """Wraps a network stream so every operation's timeout is clamped to the fetch deadline."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout=_clamp(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout=_clamp(timeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
+                                            timeout=_clamp(timeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolve, vet every address with the guard, connect to a vetted IP, clamp to the deadline."""
+
+    def __init__(self, guard: AddressGuard, inner: httpcore.AsyncNetworkBackend | None = None):
+        self.guard = guard
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=_clamp(10.0)
+            )
+        except (TimeoutError, asyncio.TimeoutError):
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+        addresses: list[IPAddress] = []
+        for info in infos:
+            ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            if ip not in addresses:
+                addresses.append(ip)
+        return addresses
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        addresses = await self.resolve(host, port)
+        allowed = [ip for ip in addresses if self.guard.permits(ip)]
+        if not allowed:
+            self.guard.check(host, addresses[0])
+        last_error: Exception | None = None
+        for ip in allowed:
+            try:
+                stream = await self.inner.connect_tcp(
+                    str(ip), port, timeout=_clamp(timeout), local_address=local_address,
+                    socket_options=socket_options,
+                )
+                return _DeadlineStream(stream)
+            except httpcore.ConnectTimeout as exc:
+                last_error = exc
+            except httpcore.ConnectError as exc:
+                last_error = httpcore.ConnectError(f"cannot connect to {host}:{port}: "
+                                                   f"{_os_reason(exc)}")
+        assert last_error is not None
+        raise last_error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None,
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise BlockedAddress("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's reason behind a connect failure ("connection refused", ...)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno:
+            return os.strerror(seen.errno).lower()
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
+
+
+# -- bounded decompression ----------------------------------------------------------------------
+
+
+class _Layer:
+    """One content-encoding layer, streaming, never producing more than it is asked for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self.d = zlib.decompressobj(self.wbits)
+        self.first = True
+
+    def feed(self, data: bytes, budget: int) -> bytes:
+        out = bytearray()
+        while data:
+            try:
+                chunk = self.d.decompress(data, budget + 1 - len(out))
+            except zlib.error:
+                if self.first and self.encoding == "deflate":  # raw deflate without zlib header
+                    self.d = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self.first = False
+                    continue
+                raise BodyTooLarge(f"corrupt {self.encoding} body") from None
+            self.first = False
+            out += chunk
+            if len(out) > budget or self.d.unconsumed_tail:
+                raise BodyTooLarge("decoded body over the size cap")
+            if self.d.eof and self.d.unused_data:  # concatenated gzip members
+                data = self.d.unused_data
+                self.d = zlib.decompressobj(self.wbits)
+            else:
+                data = b""
+        return bytes(out)
+
+
+class BoundedDecoder:
+    """Undo `Content-Encoding` (possibly stacked) with a cap on every layer's output."""
+
+    SUPPORTED = frozenset({"gzip", "x-gzip", "deflate", "identity"})
+
+    def __init__(self, header: str | None, limit: int) -> None:
+        names = [e.strip().lower() for e in (header or "").split(",") if e.strip()]
+        unknown = [e for e in names if e not in self.SUPPORTED]
+        if unknown:
+            raise NetworkError(f"unsupported content-encoding {unknown[0]!r}")
+        self.layers = [_Layer(e) for e in reversed(names) if e != "identity"]
+        self.limit = limit
+        self.total = 0
+
+    def feed(self, data: bytes) -> bytes:
+        for layer in self.layers:
+            data = layer.feed(data, self.limit - self.total)
+        self.total += len(data)
+        if self.total > self.limit:
+            raise BodyTooLarge("decoded body over the size cap")
+        return data
+
+
+# -- the fetcher --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A completed fetch. `not_modified` marks a 304 answer (no body)."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    not_modified: bool
+    duration_ms: int
+    wire_bytes: int
+    redirects: tuple[str, ...] = field(default=())
+    conditional: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at 1 day."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), 86400.0)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(delta, 0.0), 86400.0)
+
+
+def describe(url: str) -> str:
+    """A URL safe to show in messages: scheme://host/path, no credentials, no query string."""
+    try:
+        p = urlsplit(url)
+        host = p.hostname or ""
+        port = f":{p.port}" if p.port else ""
+        return f"{p.scheme}://{host}{port}{p.path}"
+    except ValueError:
+        return "<invalid url>"
+
+
+class Fetcher:
+    """One `httpx.AsyncClient` shared by every fetch of the daemon."""
+
+    def __init__(self, settings: FetchSettings, *, guard: AddressGuard | None = None,
+                 proxy: str | None = None) -> None:
+        self.settings = settings
+        self.guard = guard if guard is not None else AddressGuard(settings.allow_networks)
+        self._proxy = proxy
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self.client = self._new_client()
+        self.recycled = 0
+
+    def _new_client(self) -> httpx.AsyncClient:
+        s = self.settings
+        timeout = httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
+                                write=s.read_timeout, pool=s.deadline)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=40,
+                              keepalive_expiry=30.0)
+        transport = httpx.AsyncHTTPTransport(limits=limits, retries=0)
+        transport._pool = httpcore.AsyncConnectionPool(  # our backend: guard + deadline clamp
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True, http2=False, retries=0,
+            network_backend=GuardedBackend(self.guard),
+        )
+        return httpx.AsyncClient(
+            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
+            headers={"User-Agent": s.user_agent_header, "Accept-Encoding": "gzip, deflate"},
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _recycle(self) -> None:
+        old, self.client = self.client, self._new_client()
+        self.recycled += 1
+        try:
+            await old.aclose()
+        except Exception:  # closing a client in a bad state must not mask the real error
+            pass
+
+    def _slot(self, host: str) -> asyncio.Semaphore:
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
+        return slot
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                    accept: str = "*/*") -> Fetched:
+        """GET `url`; returns `Fetched` (200 or 304) or raises a `FetchError`."""
+        parts = _checked(url)
+        async with self._slot(parts.hostname or ""):
+            started = time.monotonic()
+            token = _deadline.set(started + self.settings.deadline)
+            try:
+                async with asyncio.timeout(self.settings.deadline + 2.0):
+                    return await self._follow(url, etag, last_modified, accept, started)
+            except TimeoutError:
+                # only reached if a clamp was bypassed; cancellation may leak pool slots
+                await self._recycle()
+                raise DeadlineExceeded(
+                    f"no complete answer within {self.settings.deadline:g}s") from None
+            finally:
+                _deadline.reset(token)
+
+    async def _follow(self, url: str, etag: str | None, last_modified: str | None, accept: str,
+                      started: float) -> Fetched:
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        conditional = bool(etag or last_modified)
+        hops: list[str] = []
+        current = url
+        while True:
+            try:
+                async with self.client.stream("GET", current, headers=headers) as resp:
+                    if resp.status_code in REDIRECT_CODES:
+                        current = self._next_hop(current, resp, hops)
+                        continue
+                    return await self._complete(url, current, resp, started, hops, conditional)
+            except FetchError:
+                raise
+            except httpx.TimeoutException:
+                raise DeadlineExceeded(self._timeout_message(started)) from None
+            except httpx.HTTPError as exc:
+                raise NetworkError(_network_message(exc, current)) from None
+
+    def _next_hop(self, current: str, resp: httpx.Response, hops: list[str]) -> str:
+        location = resp.headers.get("location")
+        if not location:
+            raise HTTPStatusError(resp.status_code,
+                                  f"HTTP {resp.status_code} redirect without a Location header")
+        target = urljoin(current, location.strip())
+        _checked(target)
+        hops.append(target)
+        if len(hops) > self.settings.max_redirects:
+            raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
+        if target == current or target in hops[:-1]:
+            raise TooManyRedirects(f"redirect loop at {describe(target)}")
+        return target
+
+    async def _complete(self, url: str, final: str, resp: httpx.Response, started: float,
+                        hops: list[str], conditional: bool) -> Fetched:
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        status = resp.status_code
+        if status == 304:
+            return Fetched(url, final, 304, headers, b"", True, _ms(started), 0, tuple(hops),
+                           conditional)
+        if status >= 400 or status < 200:
+            reason = resp.reason_phrase or ""
+            raise HTTPStatusError(status, f"HTTP {status} {reason}".strip(),
+                                  parse_retry_after(headers.get("retry-after")))
+        body, wire = await self._read_body(resp, headers)
+        return Fetched(url, final, status, headers, body, False, _ms(started), wire, tuple(hops),
+                       conditional)
+
+    async def _read_body(self, resp: httpx.Response, headers: dict[str, str]) -> tuple[bytes, int]:
+        s = self.settings
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > s.max_wire_bytes:
+            raise BodyTooLarge(f"declared body of {int(declared)} bytes is over the "
+                               f"{s.max_wire_bytes}-byte cap")
+        decoder = BoundedDecoder(headers.get("content-encoding"), s.max_decoded_bytes)
+        parts: list[bytes] = []
+        wire = 0
+        async for chunk in resp.aiter_raw():
+            wire += len(chunk)
+            if wire > s.max_wire_bytes:
+                raise BodyTooLarge(f"body over the {s.max_wire_bytes}-byte cap")
+            parts.append(decoder.feed(chunk))
+        return b"".join(parts), wire
+
+    def _timeout_message(self, started: float) -> str:
+        elapsed = time.monotonic() - started
+        if elapsed >= self.settings.deadline - 0.05:
+            return f"no complete answer within the {self.settings.deadline:g}s deadline"
+        return f"timed out after {elapsed:.1f}s"
+
+
+def _checked(url: str) -> Any:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InvalidURL("unparsable URL") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidURL(f"refused scheme {parts.scheme or '(none)'!r}: only http and https")
+    if not parts.hostname:
+        raise InvalidURL("URL without a host")
+    return parts
+
+
+def _network_message(exc: Exception, url: str) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{text} ({describe(url)})"[:300]
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def host_semaphores_in_use(fetcher: Fetcher) -> Sequence[str]:
+    """Hosts with a request in flight (for diagnostics and tests)."""
+    return [h for h, s in fetcher._host_slots.items() if s.locked()]

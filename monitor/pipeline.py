@@ -1,0 +1,280 @@
+"""`run_source`: the one orchestrator. One source run, top to bottom:
+
+    fetch the feed or page     conditional GET; 304 is an outcome, not an error
+    skip an unchanged body     same bytes as last time: nothing to parse
+    parse -> entries           in a worker process with a hard timeout
+    plan                       known entries dropped (key, GUID or link); revisions and retries kept
+    gate                       general sources: title/summary must match a gate term, else skipped
+    fetch + extract articles   same client and caps; extraction in workers; feed text as fallback
+    write                      ONE transaction: items, stories, fetch log, source state
+    on a MonitorError          recorded on the source with a backed-off retry; other sources unaffected
+
+Everything with a side effect comes in through `Deps`, so tests pass real servers and files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.articles import ArticleResult, fetch_article, skipped_content
+from monitor.errors import FetchError, MonitorError, ParseError, WorkerError
+from monitor.feeds import ParsedFeed, publisher_of
+from monitor.gate import Gate
+from monitor.http import Fetched, Fetcher
+from monitor.identity import Action, Planned, lookup_values, plan_entries
+from monitor.settings import Settings
+from monitor.sources_config import SourceConfig
+from monitor.text import one_line
+from monitor.workers import WorkerPool
+from storage import Store, StorageError
+from storage.records import FetchLog, ItemRevision, NewItem, PollRecord, SourceState
+
+log = logging.getLogger("monitor.pipeline")
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+               "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    store: Store
+    fetcher: Fetcher
+    pool: WorkerPool
+    gate: Gate
+    clock: Callable[[], datetime]
+    rng: random.Random = field(default_factory=random.Random)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """The outcome of one source run (also the one log line)."""
+
+    source: str
+    outcome: str  # new | no_new | not_modified | unchanged | error
+    status: int | None = None
+    new: int = 0
+    skipped: int = 0
+    revised: int = 0
+    failed_articles: int = 0
+    copies: int = 0
+    alerts: int = 0
+    articles_fetched: int = 0
+    conditional: bool = False
+    ms: int = 0
+    error: str | None = None
+    problem: str | None = None  # a tolerated defect (malformed but usable feed)
+    new_story_ids: tuple[int, ...] = ()
+
+    def log_line(self) -> str:
+        line = (f"source={self.source} outcome={self.outcome} status={self.status or '-'} "
+                f"new={self.new} skipped={self.skipped} revised={self.revised} "
+                f"copies={self.copies} alerts={self.alerts} ms={self.ms}")
+        if self.error:
+            line += f' error="{one_line(self.error, 200)}"'
+        return line
+
+
+async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
+    now = deps.clock()
+    started = time.monotonic()
+    state = deps.store.source_state(source.id)
+    fetches: list[FetchLog] = []
+    try:
+        fetched = await _fetch_listing(deps, source, state, fetches, now)
+        if fetched.not_modified:
+            return _finish(deps, source, state, now, started, fetches, "not_modified", fetched)
+        body_hash = hashlib.sha1(fetched.body).hexdigest()
+        if body_hash == state.body_hash:
+            return _finish(deps, source, state, now, started, fetches, "unchanged", fetched)
+        parsed = await _parse(deps, source, fetched)
+        keys, guids, links = lookup_values(parsed.entries)
+        known = deps.store.known_entries(source.id, keys, guids, links)
+        plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run)
+        gated, to_fetch = _gate(deps.gate, source, plan.work)
+        articles = await _fetch_articles(deps, source, to_fetch, fetches)
+        new_items, revisions = _build(source, gated, articles, now)
+        record = PollRecord(
+            source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
+            next_check_at=_next_check(deps, source, now, fetched), status=fetched.status,
+            etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
+            body_hash=body_hash if _complete(plan.deferred, articles) else None,
+            fetches=tuple(fetches),
+            new_items=tuple(new_items), revisions=tuple(revisions),
+        )
+        summary = deps.store.record_poll(record)
+    except (MonitorError, StorageError) as exc:
+        return _fail(deps, source, state, now, started, fetches, exc)
+    report = SourceReport(
+        source=source.id, outcome=record.outcome, status=fetched.status,
+        new=sum(1 for i in new_items if i.content.status != "skipped"),
+        skipped=sum(1 for i in new_items if i.content.status == "skipped"),
+        revised=len(revisions), articles_fetched=len(to_fetch),
+        failed_articles=sum(1 for a in articles.values() if a.content.status in ("error",)),
+        conditional=fetched.conditional, ms=_ms(started), problem=parsed.problem,
+        new_story_ids=summary.new_story_ids,
+    )
+    log.info("%s", report.log_line())
+    return report
+
+
+# -- stages -------------------------------------------------------------------------------------
+
+
+async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
+                         fetches: list[FetchLog], now: datetime) -> Fetched:
+    conditional = bool(state.etag or state.last_modified)
+    try:
+        fetched = await deps.fetcher.fetch(
+            state.url, etag=state.etag, last_modified=state.last_modified,
+            accept=FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT)
+    except FetchError as exc:
+        fetches.append(FetchLog(source.kind, state.url, now, 0, getattr(exc, "status", None),
+                                "error", conditional=conditional, error=str(exc)))
+        raise
+    fetches.append(FetchLog(source.kind, state.url, now, fetched.duration_ms, fetched.status,
+                            "not_modified" if fetched.not_modified else "ok",
+                            fetched.wire_bytes, fetched.conditional))
+    return fetched
+
+
+async def _parse(deps: Deps, source: SourceConfig, fetched: Fetched) -> ParsedFeed:
+    task = "parse_feed" if source.kind == "feed" else "parse_listing"
+    try:
+        parsed: ParsedFeed = await deps.pool.run(
+            task, fetched.body, fetched.content_type, fetched.final_url,
+            timeout=deps.settings.extraction.parse_timeout)
+    except WorkerError as exc:
+        raise _as_parse_error(exc) from None
+    return parsed
+
+
+def _as_parse_error(exc: WorkerError) -> MonitorError:
+    message = str(exc)
+    for prefix in ("parse_feed failed: ParseError: ", "parse_listing failed: ParseError: "):
+        if message.startswith(prefix):
+            return ParseError(message[len(prefix):])
+    return ParseError(message)
+
+
+def _gate(gate: Gate, source: SourceConfig,
+          work: list[Planned]) -> tuple[list[tuple[Planned, str | None]], list[Planned]]:
+    """Pair each planned entry with a skip reason (None = fetch it); returns the fetch list too."""
+    paired: list[tuple[Planned, str | None]] = []
+    for p in work:
+        reason = None
+        if p.link is None:
+            reason = "no http(s) link"
+        elif source.gated and gate.check(p.entry.title, p.entry.summary) is None:
+            reason = "gate: no gate term in title or summary"
+        paired.append((p, reason))
+    return paired, [p for p, reason in paired if reason is None]
+
+
+async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
+                          fetches: list[FetchLog]) -> dict[str, ArticleResult]:
+    limit = asyncio.Semaphore(deps.settings.polling.article_concurrency)
+
+    async def one(p: Planned) -> tuple[str, ArticleResult]:
+        async with limit:
+            return p.key, await fetch_article(deps.fetcher, deps.pool, deps.settings, source,
+                                              p.entry, p.link or "", deps.clock)
+
+    results = dict(await asyncio.gather(*(one(p) for p in work)))
+    fetches.extend(r.fetch for r in results.values() if r.fetch is not None)
+    return results
+
+
+def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
+           articles: dict[str, ArticleResult], now: datetime,
+           ) -> tuple[list[NewItem], list[ItemRevision]]:
+    new_items: list[NewItem] = []
+    revisions: list[ItemRevision] = []
+    for p, skip_reason in gated:
+        if skip_reason is not None:
+            content = skipped_content(p.entry, skip_reason, now)
+        else:
+            content = articles[p.key].content
+        if p.action is Action.NEW:
+            outlet = (publisher_of(p.entry) or "unknown") if source.aggregator else source.outlet
+            new_items.append(NewItem(
+                entry_key=p.key, guid=p.entry.guid, url=p.link, canonical_url=p.canonical,
+                outlet=outlet, summary=p.entry.summary or None, updated_at=p.entry.updated,
+                feed_hash=p.entry.feed_hash, content=content))
+        elif p.known is not None:
+            if skip_reason is not None and p.known.status != "skipped":
+                continue  # a revised entry that no longer passes the gate keeps its text
+            reason = "retry" if p.action is Action.RETRY else "feed entry changed"
+            revisions.append(ItemRevision(item_id=p.known.item_id, feed_hash=p.entry.feed_hash,
+                                          updated_at=p.entry.updated, content=content,
+                                          reason=reason))
+    return new_items, revisions
+
+
+# -- scheduling and the end of a run ------------------------------------------------------------
+
+
+def _next_check(deps: Deps, source: SourceConfig, now: datetime,
+                fetched: Fetched | None) -> datetime:
+    interval = max(source.interval, deps.settings.polling.min_interval)
+    jitter = interval * deps.settings.polling.jitter * deps.rng.random()
+    return now + timedelta(seconds=interval + jitter)
+
+
+def _backoff(deps: Deps, state: SourceState, now: datetime, exc: Exception) -> datetime:
+    p = deps.settings.polling
+    delay = min(p.error_backoff_cap, p.error_backoff_base * (2 ** min(state.error_count, 20)))
+    delay *= 1 + p.jitter * deps.rng.random()
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        delay = max(delay, min(retry_after, p.error_backoff_cap))
+    return now + timedelta(seconds=delay)
+
+
+def _finish(deps: Deps, source: SourceConfig, state: SourceState, now: datetime, started: float,
+            fetches: list[FetchLog], outcome: str, fetched: Fetched) -> SourceReport:
+    record = PollRecord(source_id=source.id, checked_at=now, outcome=outcome,
+                        next_check_at=_next_check(deps, source, now, fetched),
+                        status=fetched.status, fetches=tuple(fetches), keep_validators=True)
+    try:
+        deps.store.record_poll(record)
+    except StorageError as exc:
+        return _fail(deps, source, state, now, started, fetches, exc)
+    report = SourceReport(source=source.id, outcome=outcome, status=fetched.status,
+                          conditional=fetched.conditional, ms=_ms(started))
+    log.info("%s", report.log_line())
+    return report
+
+
+def _fail(deps: Deps, source: SourceConfig, state: SourceState, now: datetime, started: float,
+          fetches: list[FetchLog], exc: Exception) -> SourceReport:
+    message = one_line(str(exc) or type(exc).__name__, 300)
+    status = getattr(exc, "status", None)
+    record = PollRecord(source_id=source.id, checked_at=now, outcome="error",
+                        next_check_at=_backoff(deps, state, now, exc), status=status,
+                        error=message, fetches=tuple(fetches))
+    try:
+        deps.store.record_poll(record)
+    except StorageError as storage_exc:
+        log.error("source=%s outcome=error error=%r (and the error could not be recorded: %s)",
+                  source.id, message, storage_exc)
+    report = SourceReport(source=source.id, outcome="error", status=status, error=message,
+                          ms=_ms(started))
+    log.warning("%s", report.log_line())
+    return report
+
+
+def _complete(deferred: int, articles: dict[str, ArticleResult]) -> bool:
+    """Whether the body may be remembered as handled (no deferred entries, no failed fetch)."""
+    return deferred == 0 and all(a.content.status != "error" for a in articles.values())
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

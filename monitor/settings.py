@@ -1,0 +1,357 @@
+"""Configuration: read the TOML files once, validate everything, report all problems together.
+
+`load_settings(path)` returns a frozen `Settings` or raises `ConfigError` with one line per problem,
+each naming the file and the key. Nothing else in the daemon reads configuration files or the
+environment for settings: the values are passed explicitly from here.
+
+`monitor.toml` is described by the `SETTINGS` table below: every key has a default, a help text
+and a validator, and a test checks that each one is documented in the README and present in the
+shipped `config/monitor.toml`. The sources and topics files are validated by `monitor.sources_config`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.secrets import Secret, SecretRef, parse_secret_ref
+from monitor.sources_config import (
+    SourceConfig,
+    TopicsConfig,
+    load_sources,
+    load_topics,
+    read_toml,
+)
+from monitor.units import parse_duration, parse_size
+
+CONFIG_ENV = "FEED_MONITOR_CONFIG"
+SEARCH_PATHS = (Path("config/monitor.toml"), Path("/etc/feed-monitor/monitor.toml"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted path in monitor.toml
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]
+
+
+def _positive_int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError(f"expected a whole number >= 1, got {v!r}")
+    return v
+
+
+def _non_negative_int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError(f"expected a whole number >= 0, got {v!r}")
+    return v
+
+
+def _string(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError(f"expected a non-empty string, got {v!r}")
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(f"expected true or false, got {v!r}")
+    return v
+
+
+def _fraction(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+        raise ValueError(f"expected a number between 0 and 1, got {v!r}")
+    return float(v)
+
+
+def _positive_duration(v: Any) -> float:
+    seconds = parse_duration(v)
+    if seconds <= 0:
+        raise ValueError("expected a duration above zero")
+    return seconds
+
+
+def _networks(v: Any) -> tuple[Network, ...]:
+    if not isinstance(v, list):
+        raise ValueError("expected a list of address ranges such as ['127.0.0.0/8']")
+    try:
+        return tuple(ipaddress.ip_network(str(x), strict=False) for x in v)
+    except ValueError as exc:
+        raise ValueError(f"not an address range: {exc}") from None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database.path", "feed-monitor.db", "SQLite file (relative to this file's folder)", _string),
+    Setting("database.busy_timeout", "5s", "how long a write waits for a lock held by another connection", parse_duration),
+    Setting("database.raw_html_retention", "30d", "how long compressed raw article HTML is kept for re-extraction (0 keeps none)", parse_duration),
+    Setting("files.sources", "sources.toml", "the outlets file (relative to this file's folder)", _string),
+    Setting("files.topics", "topics.toml", "the topics and gate file (relative to this file's folder)", _string),
+    Setting("polling.interval", "15m", "default poll interval of a source that sets none", _positive_duration),
+    Setting("polling.min_interval", "2m", "no source is polled more often than this", _positive_duration),
+    Setting("polling.tick", "5s", "how often the daemon looks for due sources", _positive_duration),
+    Setting("polling.concurrency", 8, "sources polled at the same time", _positive_int),
+    Setting("polling.article_concurrency", 8, "article pages fetched at the same time within one source run", _positive_int),
+    Setting("polling.max_entries_per_run", 100, "new entries handled per source run; the rest wait for the next run", _positive_int),
+    Setting("polling.jitter", 0.1, "random spread added to each next check, as a fraction of the interval", _fraction),
+    Setting("polling.error_backoff_base", "1m", "first retry delay after an error; doubles with each consecutive error", _positive_duration),
+    Setting("polling.error_backoff_cap", "6h", "longest retry delay after repeated errors", _positive_duration),
+    Setting("fetch.contact_url", "https://github.com/feed-monitor/feed-monitor", "contact URL named in the User-Agent", _string),
+    Setting("fetch.user_agent", "feed-monitor/0.1", "product token of the User-Agent; the contact URL is appended", _string),
+    Setting("fetch.connect_timeout", "10s", "TCP/TLS connect timeout", _positive_duration),
+    Setting("fetch.read_timeout", "20s", "longest wait for any single read", _positive_duration),
+    Setting("fetch.deadline", "60s", "total deadline of one fetch, redirects and body included", _positive_duration),
+    Setting("fetch.max_wire_bytes", "10MiB", "largest body accepted on the wire", parse_size),
+    Setting("fetch.max_decoded_bytes", "20MiB", "largest body after decompression", parse_size),
+    Setting("fetch.max_redirects", 5, "redirect hops followed", _non_negative_int),
+    Setting("fetch.per_host_concurrency", 2, "requests in flight to one host name", _positive_int),
+    Setting("fetch.allow_networks", [], "address ranges exempt from the private-address guard (e.g. ['127.0.0.0/8'] for a local simulator)", _networks),
+    Setting("extraction.workers", 2, "extraction/parsing worker processes", _positive_int),
+    Setting("extraction.timeout", "20s", "hard timeout of one extraction; the worker is killed after it", _positive_duration),
+    Setting("extraction.parse_timeout", "15s", "hard timeout of parsing one feed or listing page", _positive_duration),
+    Setting("extraction.max_html_bytes", "5MiB", "pages larger than this are not given to the extractor", parse_size),
+    Setting("extraction.max_elements", 60000, "pages with more HTML tags than this are not given to the extractor", _positive_int),
+    Setting("extraction.recycle_after", 500, "a worker process is replaced after this many tasks", _positive_int),
+    Setting("alerts.console.enabled", False, "print alerts on standard output", _bool),
+    Setting("alerts.email.enabled", False, "send alerts by email", _bool),
+    Setting("alerts.email.host", "localhost", "SMTP server", _string),
+    Setting("alerts.email.port", 587, "SMTP port (587 STARTTLS, 465 implicit TLS)", _positive_int),
+    Setting("alerts.email.security", "starttls", "starttls | tls (implicit) | none (only without credentials)", _string),
+    Setting("alerts.email.from", "feed-monitor@localhost", "sender address", _string),
+    Setting("alerts.email.to", [], "recipient addresses", lambda v: tuple(_string(x) for x in v) if isinstance(v, list) else _string([])),
+    Setting("alerts.email.username", "", "SMTP user name (empty: no login)", lambda v: v if isinstance(v, str) else _string(v)),
+    Setting("alerts.email.password", None, "SMTP password: password_env = 'VAR' or password_file = 'path'", parse_secret_ref),
+    Setting("alerts.slack.enabled", False, "post alerts to a Slack incoming webhook", _bool),
+    Setting("alerts.slack.webhook_url", None, "the webhook URL: webhook_url_env = 'VAR' or webhook_url_file = 'path'", parse_secret_ref),
+    Setting("alerts.webhook.enabled", False, "POST alerts as JSON to a URL", _bool),
+    Setting("alerts.webhook.url", None, "the URL: url_env = 'VAR' or url_file = 'path'", parse_secret_ref),
+)
+SECRET_KEYS = frozenset(s.key for s in SETTINGS if s.parse is parse_secret_ref)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    path: Path
+    busy_timeout: float
+    raw_html_retention: float
+
+
+@dataclass(frozen=True)
+class PollingSettings:
+    interval: float
+    min_interval: float
+    tick: float
+    concurrency: int
+    article_concurrency: int
+    max_entries_per_run: int
+    jitter: float
+    error_backoff_base: float
+    error_backoff_cap: float
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    user_agent: str
+    contact_url: str
+    connect_timeout: float
+    read_timeout: float
+    deadline: float
+    max_wire_bytes: int
+    max_decoded_bytes: int
+    max_redirects: int
+    per_host_concurrency: int
+    allow_networks: tuple[Network, ...]
+
+    @property
+    def user_agent_header(self) -> str:
+        return f"{self.user_agent} (+{self.contact_url})"
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    workers: int
+    timeout: float
+    parse_timeout: float
+    max_html_bytes: int
+    max_elements: int
+    recycle_after: int
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    enabled: bool
+    host: str
+    port: int
+    security: str
+    sender: str
+    to: tuple[str, ...]
+    username: str
+    password: Secret | None
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    console: bool
+    email: EmailSettings
+    slack_enabled: bool
+    slack_webhook_url: Secret | None
+    webhook_enabled: bool
+    webhook_url: Secret | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    database: DatabaseSettings
+    polling: PollingSettings
+    fetch: FetchSettings
+    extraction: ExtractionSettings
+    alerts: AlertSettings
+    sources: tuple[SourceConfig, ...]
+    topics: TopicsConfig
+
+    def source(self, source_id: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+
+def find_config(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """Lookup order: --config, $FEED_MONITOR_CONFIG, ./config/monitor.toml, /etc/feed-monitor/."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    for candidate in SEARCH_PATHS:
+        if candidate.exists():
+            return candidate
+    raise ConfigError(
+        [f"no configuration found: pass --config, set ${CONFIG_ENV}, or create "
+         + " or ".join(str(p) for p in SEARCH_PATHS)]
+    )
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _read_monitor_toml(path: Path, data: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    flat = _flatten(data)
+    known = {s.key: s for s in SETTINGS}
+    values: dict[str, Any] = {}
+    secret_parts = {k + suffix for k in SECRET_KEYS for suffix in ("_env", "_file")}
+    for key in flat:
+        if key in SECRET_KEYS:
+            leaf = key.rsplit(".", 1)[1]
+            problems.append(f"{path}: {key}: a secret cannot be written in the file; "
+                            f"give {leaf}_env or {leaf}_file")
+        elif key not in known and key not in secret_parts:
+            problems.append(f"{path}: {key}: unknown key")
+    for setting in SETTINGS:
+        if setting.key in SECRET_KEYS:
+            raw: Any = {suffix: flat[setting.key + suffix] for suffix in ("_env", "_file")
+                        if setting.key + suffix in flat}
+            raw = raw or None
+        else:
+            raw = flat.get(setting.key, setting.default)
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            problems.append(f"{path}: {setting.key}: {exc}")
+            values[setting.key] = None
+    return values
+
+
+def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
+             env: Mapping[str, str], path: Path, problems: list[str]) -> Secret | None:
+    if ref is None:
+        if needed:
+            problems.append(f"{path}: {key}: required when the channel is enabled "
+                            f"(set {key.rsplit('.', 1)[1]}_env or {key.rsplit('.', 1)[1]}_file)")
+        return None
+    try:
+        return ref.resolve(base, env)
+    except ValueError as exc:
+        if needed:
+            problems.append(f"{path}: {key}: {exc}")
+        return None
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems)."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    path = Path(path)
+    data = read_toml(path, problems)
+    if problems:
+        raise ConfigError(problems)
+    base = path.resolve().parent
+    v = _read_monitor_toml(path, data, problems)
+
+    polling = PollingSettings(**{k: v[f"polling.{k}"] for k in PollingSettings.__dataclass_fields__})
+    sources: tuple[SourceConfig, ...] = ()
+    topics = TopicsConfig(gate_terms=())
+    if v["files.sources"]:
+        sources = load_sources(base / v["files.sources"], polling.interval or 900.0,
+                               polling.min_interval or 0.0, problems)
+    if v["files.topics"]:
+        topics = load_topics(base / v["files.topics"], problems)
+
+    email_on = bool(v["alerts.email.enabled"])
+    email = EmailSettings(
+        enabled=email_on, host=v["alerts.email.host"], port=v["alerts.email.port"],
+        security=v["alerts.email.security"], sender=v["alerts.email.from"],
+        to=v["alerts.email.to"] or (), username=v["alerts.email.username"] or "",
+        password=_resolve(v["alerts.email.password"], "alerts.email.password",
+                          email_on and bool(v["alerts.email.username"]), base, env, path, problems),
+    )
+    if email.security not in ("starttls", "tls", "none"):
+        problems.append(f"{path}: alerts.email.security: expected starttls, tls or none")
+    elif email.security == "none" and email.username:
+        problems.append(f"{path}: alerts.email.security: 'none' would send the password in clear")
+    if email_on and not email.to:
+        problems.append(f"{path}: alerts.email.to: at least one recipient is required")
+    alerts = AlertSettings(
+        console=bool(v["alerts.console.enabled"]),
+        email=email,
+        slack_enabled=bool(v["alerts.slack.enabled"]),
+        slack_webhook_url=_resolve(v["alerts.slack.webhook_url"], "alerts.slack.webhook_url",
+                                   bool(v["alerts.slack.enabled"]), base, env, path, problems),
+        webhook_enabled=bool(v["alerts.webhook.enabled"]),
+        webhook_url=_resolve(v["alerts.webhook.url"], "alerts.webhook.url",
+                             bool(v["alerts.webhook.enabled"]), base, env, path, problems),
+    )
+    if problems:
+        raise ConfigError(problems)
+
+    db_path = Path(v["database.path"])
+    return Settings(
+        config_path=path,
+        database=DatabaseSettings(
+            path=db_path if db_path.is_absolute() else base / db_path,
+            busy_timeout=v["database.busy_timeout"],
+            raw_html_retention=v["database.raw_html_retention"],
+        ),
+        polling=polling,
+        fetch=FetchSettings(**{k: v[f"fetch.{k}"] for k in FetchSettings.__dataclass_fields__}),
+        extraction=ExtractionSettings(
+            **{k: v[f"extraction.{k}"] for k in ExtractionSettings.__dataclass_fields__}
+        ),
+        alerts=alerts,
+        sources=sources,
+        topics=topics,
+    )

@@ -1,0 +1,118 @@
+"""Text normalisation for matching, dedup and search — pure functions, no I/O.
+
+Stored text stays exactly as published; these functions produce the *normalised* form used by the
+gate, the topic rules, dedup signatures and the FTS columns. Whenever the output of `normalize`
+changes, bump `NORMALIZER_VERSION`: signatures and search columns record it and can be rebuilt.
+
+Steps of `normalize`, in order:
+ 1. drop NUL, C0/C1 control characters (except whitespace) and lone surrogates;
+ 2. Unicode NFKC (folds Arabic presentation forms, full-width Latin, ligatures);
+ 3. Arabic letter forms to Persian: ي ى ئ(final) -> ی, ك -> ک, ة -> ه, ۀ -> ه, أ إ ٱ -> ا;
+ 4. tatweel (ـ) and Arabic diacritics (harakat, superscript alef) dropped;
+ 5. bidi controls (LRM, RLM, embeddings, overrides, isolates) removed;
+ 6. ZWNJ runs (and ZWJ/soft hyphen between letters) unified to one ZWNJ, or to nothing with
+    ``zwnj="drop"`` (search and dedup use "drop" so می‌شود and میشود match alike);
+ 7. Persian (۰-۹) and Arabic-Indic (٠-٩) digits to ASCII;
+ 8. Latin case-folded; whitespace runs collapsed to one space.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+NORMALIZER_VERSION = 1
+
+ZWNJ = "\u200c"
+
+_ARABIC_TO_PERSIAN = {
+    "\u064a": "\u06cc",  # ي ARABIC YEH -> ی
+    "\u0649": "\u06cc",  # ى ALEF MAKSURA -> ی
+    "\u0643": "\u06a9",  # ك ARABIC KAF -> ک
+    "\u0629": "\u0647",  # ة TEH MARBUTA -> ه
+    "\u06c0": "\u0647",  # ۀ HEH WITH YEH ABOVE -> ه
+    "\u0623": "\u0627",  # أ -> ا
+    "\u0625": "\u0627",  # إ -> ا
+    "\u0671": "\u0627",  # ٱ -> ا
+    "\u0624": "\u0648",  # ؤ -> و
+}
+_DIGITS = {ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")}
+_DIGITS.update({ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")})
+_TRANSLATE = {ord(k): v for k, v in _ARABIC_TO_PERSIAN.items()}
+_TRANSLATE.update(_DIGITS)
+# tatweel, harakat (064B-065F), superscript alef (0670), Quranic marks (06D6-06ED)
+for _cp in [0x0640, 0x0670, *range(0x064B, 0x0660), *range(0x06D6, 0x06EE)]:
+    _TRANSLATE[_cp] = None
+# bidi controls and the BOM
+for _cp in [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x061C, 0xFEFF]:
+    _TRANSLATE[_cp] = None
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# ZWNJ, ZWJ, soft hyphen in any run, possibly mixed with spaces next to a ZWNJ
+_JOINERS = re.compile(r"[\u200c\u200d\u00ad]+")
+_SPACE_AROUND_ZWNJ = re.compile(r"\s*\u200c\s*")
+_WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+(?:[\u200c'’][^\W_]+)*", re.UNICODE)
+
+
+def normalize(text: str, *, zwnj: Literal["keep", "drop"] = "keep") -> str:
+    """Return the normalised form of ``text`` (see the module docstring)."""
+    if not text:
+        return ""
+    text = _CONTROL.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_TRANSLATE)
+    text = _JOINERS.sub(ZWNJ, text)
+    text = _SPACE_AROUND_ZWNJ.sub(ZWNJ, text)
+    if zwnj == "drop":
+        text = text.replace(ZWNJ, "")
+    text = text.casefold()
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def search_form(text: str) -> str:
+    """The form stored in the FTS columns and used by dedup: normalised, ZWNJ dropped."""
+    return normalize(text, zwnj="drop")
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of already-normalised text (letters and digits; ZWNJ/apostrophe kept inside)."""
+    return _WORD.findall(text)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse to one safe line (no CR/LF/U+2028, no controls), cut to ``limit`` characters."""
+    text = _CONTROL.sub(" ", text or "")
+    text = _WHITESPACE.sub(" ", text.replace("\u2028", " ").replace("\u2029", " ")).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def clean_stored(text: str) -> str:
+    """Make published text safe to store: no NUL/controls/lone surrogates; otherwise untouched."""
+    if not text:
+        return ""
+    text = _CONTROL.sub(lambda m: "" if m.group() == "\x00" else " ", text)
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+_PERSIAN_ONLY = set("پچژگیک\u200c")
+_ARABIC_ONLY = set("ةيكىإأ")
+
+
+def guess_language(text: str, default: str) -> str:
+    """'fa' or 'ar' for text mostly in Arabic script, else ``default`` (Latin 'en' if unknown)."""
+    sample = text[:4000]
+    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff")
+    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    if arabic > latin:
+        if default in ("fa", "ar"):
+            return default
+        persian = sum(1 for ch in sample if ch in _PERSIAN_ONLY)
+        arabic_only = sum(1 for ch in sample if ch in _ARABIC_ONLY)
+        return "ar" if arabic_only > persian else "fa"
+    if latin > arabic and default in ("fa", "ar"):
+        return "en"
+    return default

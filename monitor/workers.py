@@ -1,0 +1,158 @@
+"""A small pool of killable worker processes for CPU-bound, untrusted work.
+
+Feed parsing (feedparser has quadratic corners) and extraction (trafilatura has no timeout, can
+take tens of seconds and crashes under threads) run here. Each worker is a separate process with
+a pipe; a task that overruns its hard timeout gets its worker killed and replaced, a worker that
+dies is replaced, and every worker is recycled after `recycle_after` tasks so memory cannot creep.
+Workers come from a forkserver that has imported the parsing libraries once, so a replacement
+starts in milliseconds.
+
+Task names map to pure functions in `TASKS`; arguments and results cross the pipe by pickle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from monitor.errors import WorkerCrashed, WorkerError, WorkerTimeout
+
+
+def _probe_sleep(seconds: float) -> float:
+    """Diagnostics: hold a worker busy (used by `monitor` self-checks and the pool's tests)."""
+    time.sleep(seconds)
+    return seconds
+
+
+def _probe_crash() -> None:
+    """Diagnostics: die the way a segfaulting extractor dies."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _tasks() -> dict[str, Callable[..., Any]]:
+    from monitor.extract import extract_article
+    from monitor.feeds import parse_feed, parse_listing
+
+    return {
+        "parse_feed": parse_feed,
+        "parse_listing": parse_listing,
+        "extract": extract_article,
+        "probe_sleep": _probe_sleep,
+        "probe_crash": _probe_crash,
+    }
+
+
+def _child_main(conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    tasks = _tasks()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        name, args = message
+        try:
+            reply: tuple[str, Any] = ("ok", tasks[name](*args))
+        except Exception as exc:  # reported to the parent as a WorkerError with the type
+            reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result
+            conn.send(("error", f"result not transferable: {type(exc).__name__}"))
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_child_main, args=(child,), daemon=True,
+                                   name="feed-monitor-worker")
+        self.process.start()
+        child.close()
+        self.tasks_done = 0
+        self.broken = False
+
+    def call(self, name: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """Blocking: send one task and wait for its answer (runs in a thread)."""
+        try:
+            self.conn.send((name, args))
+            if not self.conn.poll(timeout):
+                self.broken = True
+                raise WorkerTimeout(f"{name} ran over its {timeout:g}s limit; worker killed")
+            status, value = self.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self.broken = True
+            raise WorkerCrashed(f"worker process died during {name}") from None
+        self.tasks_done += 1
+        if status == "error":
+            raise WorkerError(f"{name} failed: {value}")
+        return value
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill and self.process.is_alive():
+            try:
+                self.conn.send(None)
+            except (OSError, BrokenPipeError):
+                kill = True
+            self.process.join(timeout=1.0)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5.0)
+        self.conn.close()
+
+
+class WorkerPool:
+    """`await pool.run(task, *args, timeout=...)` in up to `size` processes at once."""
+
+    def __init__(self, size: int = 2, recycle_after: int = 500) -> None:
+        self.size = size
+        self.recycle_after = recycle_after
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["monitor.workers", "monitor.feeds", "monitor.extract",
+                                          "trafilatura"])
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: list[_Worker] = []
+        self.replaced = 0
+
+    async def start(self) -> None:
+        if self._idle is not None:
+            return
+        self._idle = asyncio.Queue()
+        workers = await asyncio.to_thread(lambda: [_Worker(self._ctx) for _ in range(self.size)])
+        for worker in workers:
+            self._all.append(worker)
+            self._idle.put_nowait(worker)
+
+    async def run(self, task: str, *args: Any, timeout: float) -> Any:
+        if self._idle is None:
+            await self.start()
+        assert self._idle is not None
+        worker = await self._idle.get()
+        try:
+            return await asyncio.to_thread(worker.call, task, args, timeout)
+        except asyncio.CancelledError:
+            worker.broken = True  # its task may still be running: never reuse it
+            raise
+        finally:
+            if worker.broken or worker.tasks_done >= self.recycle_after:
+                worker = await asyncio.to_thread(self._replace, worker)
+            self._idle.put_nowait(worker)
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.stop(kill=worker.broken)
+        fresh = _Worker(self._ctx)
+        self._all[self._all.index(worker)] = fresh
+        self.replaced += 1
+        return fresh
+
+    async def close(self) -> None:
+        workers, self._all = self._all, []
+        await asyncio.to_thread(lambda: [w.stop() for w in workers])
+        self._idle = None

@@ -1,0 +1,172 @@
+"""Record types the Store speaks. Plain frozen dataclasses; datetimes are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO-8601 with second precision and a Z: the one timestamp format of the database."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to storage")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A source as configured; `Store.sync_sources` makes the table match the configuration."""
+
+    id: str
+    name: str
+    kind: str
+    url: str
+    language: str
+    outlet: str
+    scope: str
+    interval_seconds: float
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a source run needs to know from earlier runs."""
+
+    id: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    error_count: int
+    next_check_at: datetime
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """An entry already stored for a source (matched by entry key, GUID or canonical link)."""
+
+    item_id: int
+    entry_key: str
+    guid: str | None
+    canonical_url: str | None
+    feed_hash: str | None
+    updated_at: datetime | None
+    title: str
+    status: str
+    fetch_attempts: int = 0
+
+
+@dataclass(frozen=True)
+class FetchLog:
+    purpose: str  # feed | page | article
+    url: str
+    started_at: datetime
+    duration_ms: int
+    status: int | None
+    outcome: str  # ok | not_modified | error
+    bytes: int | None = None
+    conditional: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RawPage:
+    url: str
+    fetched_at: datetime
+    content_type: str | None
+    encoding: str | None
+    html: bytes  # stored zlib-compressed
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """The text side of an item: what extraction (or the feed) gave."""
+
+    title: str
+    text: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    status: str  # ok | fallback | timeout | empty | error | skipped
+    status_detail: str | None = None
+    date_note: str | None = None
+    declared_canonical_url: str | None = None
+    agency: str | None = None
+    fetch_attempts: int = 0
+    fetched_at: datetime | None = None
+    raw: RawPage | None = None
+    search_title: str = ""  # normalised forms for FTS
+    search_text: str = ""
+
+
+@dataclass(frozen=True)
+class NewItem:
+    entry_key: str
+    guid: str | None
+    url: str | None
+    canonical_url: str | None
+    outlet: str
+    summary: str | None
+    updated_at: datetime | None
+    feed_hash: str | None
+    content: ItemContent
+
+
+@dataclass(frozen=True)
+class ItemRevision:
+    """A known item whose feed entry changed: new content replaces the old, which is versioned."""
+
+    item_id: int
+    feed_hash: str | None
+    updated_at: datetime | None
+    content: ItemContent
+    reason: str
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """Everything one source run writes, applied in a single transaction."""
+
+    source_id: str
+    checked_at: datetime
+    outcome: str
+    next_check_at: datetime
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error: str | None = None
+    fetches: tuple[FetchLog, ...] = ()
+    new_items: tuple[NewItem, ...] = ()
+    revisions: tuple[ItemRevision, ...] = ()
+    keep_validators: bool = False  # error/304 runs keep the stored ETag/Last-Modified
+
+
+@dataclass(frozen=True)
+class PollSummary:
+    new_item_ids: tuple[int, ...] = ()
+    new_story_ids: tuple[int, ...] = ()
+    revised_item_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    headline: str
+    first_seen_at: str
+    first_outlet: str
+    item_count: int
+    outlet_count: int
+    languages: str
+    agency: str | None
+    outlets: tuple[str, ...] = field(default=())

@@ -1,0 +1,177 @@
+"""The schema, as sqlite-utils migrations. Change it only by appending a migration.
+
+Every table and column is documented in docs/schema.md; a test compares that document with the
+live schema. Timestamps are UTC ISO-8601 strings ("2026-01-20T09:12:00Z"), so they sort and compare
+as text and read well in any SQL client.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("feed-monitor")
+
+_INITIAL = [
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('feed', 'page')),
+        url TEXT NOT NULL,
+        language TEXT NOT NULL,
+        outlet TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('general', 'topic')),
+        interval_seconds REAL NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        added_at TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        next_check_at TEXT NOT NULL,
+        last_checked_at TEXT,
+        last_success_at TEXT,
+        last_status INTEGER,
+        last_outcome TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_error_at TEXT,
+        last_new_item_at TEXT
+    )
+    """,
+    "CREATE INDEX sources_due ON sources (enabled, next_check_at)",
+    """
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources (id),
+        purpose TEXT NOT NULL CHECK (purpose IN ('feed', 'page', 'article')),
+        url TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'not_modified', 'error')),
+        bytes INTEGER,
+        conditional INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    )
+    """,
+    "CREATE INDEX fetches_source_time ON fetches (source_id, started_at)",
+    """
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        headline TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        first_item_id INTEGER,
+        first_outlet TEXT NOT NULL,
+        representative_item_id INTEGER,
+        item_count INTEGER NOT NULL DEFAULT 1,
+        outlet_count INTEGER NOT NULL DEFAULT 1,
+        languages TEXT NOT NULL,
+        agency TEXT
+    )
+    """,
+    "CREATE INDEX stories_first_seen ON stories (first_seen_at)",
+    """
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources (id),
+        entry_key TEXT NOT NULL,
+        guid TEXT,
+        url TEXT,
+        canonical_url TEXT,
+        declared_canonical_url TEXT,
+        outlet TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        author TEXT,
+        summary TEXT,
+        published_at TEXT,
+        updated_at TEXT,
+        first_seen_at TEXT NOT NULL,
+        fetched_at TEXT,
+        language TEXT,
+        text TEXT,
+        word_count INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL
+            CHECK (status IN ('ok', 'fallback', 'timeout', 'empty', 'error', 'skipped')),
+        status_detail TEXT,
+        fetch_attempts INTEGER NOT NULL DEFAULT 0,
+        feed_hash TEXT,
+        date_note TEXT,
+        story_id INTEGER REFERENCES stories (id),
+        match_kind TEXT CHECK (match_kind IN ('first', 'url', 'exact', 'near')),
+        similarity REAL,
+        agency TEXT,
+        UNIQUE (source_id, entry_key)
+    )
+    """,
+    "CREATE INDEX items_source_guid ON items (source_id, guid)",
+    "CREATE INDEX items_source_canonical ON items (source_id, canonical_url)",
+    "CREATE INDEX items_canonical ON items (canonical_url)",
+    "CREATE INDEX items_story ON items (story_id)",
+    "CREATE INDEX items_first_seen ON items (first_seen_at)",
+    "CREATE INDEX items_published ON items (published_at)",
+    """
+    CREATE TABLE item_versions (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        title TEXT NOT NULL,
+        text TEXT,
+        published_at TEXT,
+        replaced_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX item_versions_item ON item_versions (item_id)",
+    """
+    CREATE TABLE raw_pages (
+        item_id INTEGER PRIMARY KEY REFERENCES items (id),
+        url TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        content_type TEXT,
+        encoding TEXT,
+        size INTEGER NOT NULL,
+        html_zlib BLOB NOT NULL
+    )
+    """,
+    "CREATE INDEX raw_pages_fetched ON raw_pages (fetched_at)",
+    """
+    CREATE TABLE item_topics (
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        topic TEXT NOT NULL,
+        score REAL NOT NULL,
+        matched TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (item_id, topic)
+    )
+    """,
+    "CREATE INDEX item_topics_topic ON item_topics (topic)",
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        story_id INTEGER REFERENCES stories (id),
+        item_id INTEGER REFERENCES items (id),
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT,
+        payload TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    "CREATE INDEX alerts_state ON alerts (state, next_attempt_at)",
+    "CREATE UNIQUE INDEX alerts_once ON alerts (story_id, channel, kind)",
+    """
+    CREATE VIRTUAL TABLE items_fts USING fts5 (
+        title, text, tokenize = 'unicode61 remove_diacritics 2'
+    )
+    """,
+]
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    for statement in _INITIAL:
+        db.execute(statement)

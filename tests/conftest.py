@@ -1,0 +1,87 @@
+"""Shared fixtures: a loopback HTTP server, a configuration written to a temp folder, a store."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.settings import Settings, load_settings
+from storage import Store
+from tests.server import TestServer
+
+REPO = Path(__file__).resolve().parents[1]
+
+FAST_MONITOR_TOML = """\
+[database]
+path = "test.db"
+busy_timeout = "2s"
+
+[polling]
+interval = "5m"
+min_interval = "1s"
+error_backoff_base = "1s"
+
+[fetch]
+allow_networks = {allow}
+connect_timeout = "1s"
+read_timeout = "1s"
+deadline = "{deadline}"
+max_wire_bytes = "{max_wire}"
+max_decoded_bytes = "{max_decoded}"
+
+[extraction]
+workers = 2
+timeout = "{extract_timeout}"
+parse_timeout = "5s"
+{extra}
+"""
+
+
+def source_toml(id: str, url: str, *, kind: str = "feed", language: str = "en",
+                outlet: str | None = None, scope: str = "topic") -> str:
+    return textwrap.dedent(f"""\
+        [[source]]
+        id = "{id}"
+        name = "{id.title()}"
+        kind = "{kind}"
+        url = "{url}"
+        language = "{language}"
+        outlet = "{outlet or id.title()}"
+        scope = "{scope}"
+        """)
+
+
+@pytest.fixture
+def server() -> Iterator[TestServer]:
+    with TestServer() as s:
+        yield s
+
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Write monitor/sources/topics TOML into tmp_path and load them (fast timeouts)."""
+
+    def make(sources: str = "", *, allow: str = '["127.0.0.0/8"]', deadline: str = "3s",
+             max_wire: str = "1MiB", max_decoded: str = "4MiB", extract_timeout: str = "5s",
+             extra: str = "") -> Settings:
+        (tmp_path / "monitor.toml").write_text(FAST_MONITOR_TOML.format(
+            allow=allow, deadline=deadline, max_wire=max_wire, max_decoded=max_decoded,
+            extract_timeout=extract_timeout, extra=extra), encoding="utf-8")
+        (tmp_path / "sources.toml").write_text(sources, encoding="utf-8")
+        (tmp_path / "topics.toml").write_bytes((REPO / "config" / "topics.toml").read_bytes())
+        return load_settings(tmp_path / "monitor.toml", env={})
+
+    return make
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "store.db")
+    yield s
+    s.close()
