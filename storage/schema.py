@@ -1,6 +1,6 @@
 """The schema, as sqlite-utils migrations. Change it only by appending a migration.
 
-Every table and column is documented in docs/schema.md; a test compares that document with the
+Every table and column is documented in README.md ("The database"); a test compares it with the
 live schema. Timestamps are UTC ISO-8601 strings ("2026-01-20T09:12:00Z"), so they sort and compare
 as text and read well in any SQL client.
 """

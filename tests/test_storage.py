@@ -160,3 +160,20 @@ def test_known_entries_by_key_guid_or_link(store: Store) -> None:
     assert store.known_entries("s1", [], ["a"], [])
     assert store.known_entries("s1", [], [], ["https://x.org/a"])
     assert not store.known_entries("s1", ["zz"], ["zz"], ["https://x.org/zz"])
+
+
+def test_readme_documents_every_table_and_column(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The database", 1)[1]
+    store = Store.open(tmp_path / "doc.db", busy_timeout=1.0)
+    try:
+        tables = [r[0] for r in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'items_fts_%' "
+            "AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            assert f"`{table}`" in section, f"table {table} not documented"
+            for (_, column, *_rest) in store.conn.execute(f"PRAGMA table_info({table})"):
+                if table != "items_fts" and column != "id":
+                    assert f"`{column}`" in section, f"{table}.{column} not documented"
+    finally:
+        store.close()
