@@ -30,7 +30,7 @@ from monitor.dates import parse_any_date, parse_persian_date
 from monitor.decode import decode_document
 from monitor.errors import ParseError
 from monitor.text import clean_stored, normalize, one_line
-from monitor.urls import absolutize, site_of
+from monitor.urls import absolutize, canonical_url, is_http_url, site_of
 
 MAX_LISTING_LINKS = 60
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,40}|[0-9]{1,40});")
@@ -57,8 +57,14 @@ class Entry:
     @property
     def feed_hash(self) -> str:
         """Hash of what the feed says about the entry; a change means the entry was revised."""
+        link = self.link or ""
+        if is_http_url(link):
+            try:
+                link = canonical_url(link)  # rotating tracking parameters are not a revision
+            except ValueError:
+                pass
         basis = "\x1f".join([normalize(self.title), normalize(self.summary),
-                             normalize(self.content), self.link or ""])
+                             normalize(self.content), link])
         return hashlib.sha1(basis.encode("utf-8", "replace")).hexdigest()
 
 

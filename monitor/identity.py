@@ -103,18 +103,28 @@ def keyed(entries: list[Entry]) -> list[tuple[Entry, str, str | None, str | None
 
 def _match(known: list[KnownEntry], key: str, guid: str | None,
            canon: str | None, title: str) -> KnownEntry | None:
-    for k in known:
-        if k.entry_key == key:
-            return k
+    """The stored entry this one is, or None. A known link always wins; a known GUID or key
+    counts only if the link agrees (or is missing) or the title is the same, else the GUID
+    has been reused for a different story."""
     for k in known:
         if canon and k.canonical_url == canon:
             return k
     for k in known:
-        if guid and k.guid == guid:
+        if k.entry_key == key or (guid and k.guid == guid):
             same_link = canon is None or k.canonical_url in (None, canon)
             if same_link or search_form(k.title) == search_form(title):
                 return k
     return None
+
+
+def _fresh_key(entry: Entry, key: str, canon: str | None, known: list[KnownEntry]) -> str:
+    """A key for a new entry that does not collide with a stored one (reused GUIDs)."""
+    taken = {k.entry_key for k in known}
+    if key not in taken:
+        return key
+    if canon and "url:" + canon not in taken:
+        return "url:" + canon
+    return _hash_key(entry)
 
 
 def _changed(entry: Entry, known: KnownEntry) -> bool:
@@ -141,7 +151,8 @@ def plan_entries(entries: list[Entry], known: list[KnownEntry], limit: int) -> P
         elif len(work) >= limit:
             deferred += 1
         else:
-            work.append(Planned(entry, k.entry_key if k else key, link, canon, action, k))
+            key = k.entry_key if k else _fresh_key(entry, key, canon, known)
+            work.append(Planned(entry, key, link, canon, action, k))
     return Plan(work, unchanged, deferred)
 
 

@@ -1,0 +1,59 @@
+"""The worker pool: hard timeouts kill the process, crashes are survived, workers are recycled."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from monitor.errors import WorkerCrashed, WorkerTimeout
+from monitor.workers import WorkerPool
+
+
+def run(coro_fn, size: int = 1, recycle_after: int = 500):  # type: ignore[no-untyped-def]
+    async def main():  # type: ignore[no-untyped-def]
+        pool = WorkerPool(size, recycle_after)
+        try:
+            return await coro_fn(pool)
+        finally:
+            await pool.close()
+    return asyncio.run(main())
+
+
+def test_timeout_kills_the_worker_and_the_pool_recovers() -> None:
+    async def go(pool: WorkerPool) -> tuple[float, int]:
+        with pytest.raises(WorkerTimeout):
+            await pool.run("probe_sleep", 30.0, timeout=0.3)
+        value = await pool.run("probe_sleep", 0.0, timeout=5.0)
+        return value, pool.replaced
+    value, replaced = run(go)
+    assert value == 0.0 and replaced == 1
+
+
+def test_crash_is_an_error_and_the_pool_recovers() -> None:
+    async def go(pool: WorkerPool) -> int:
+        with pytest.raises(WorkerCrashed):
+            await pool.run("probe_crash", timeout=5.0)
+        await pool.run("probe_sleep", 0.0, timeout=5.0)
+        return pool.replaced
+    assert run(go) == 1
+
+
+def test_workers_are_recycled_after_n_tasks() -> None:
+    async def go(pool: WorkerPool) -> int:
+        for _ in range(5):
+            await pool.run("probe_sleep", 0.0, timeout=5.0)
+        return pool.replaced
+    assert run(go, recycle_after=2) == 2
+
+
+def test_real_task_parses_a_feed_in_a_worker() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+            b"<item><title>Strike in Tabriz</title><link>https://x.test/1</link></item>"
+            b"</channel></rss>")
+
+    async def go(pool: WorkerPool):  # type: ignore[no-untyped-def]
+        return await pool.run("parse_feed", body, "application/rss+xml",
+                              "https://x.test/feed", timeout=10.0)
+    parsed = run(go)
+    assert [e.title for e in parsed.entries] == ["Strike in Tabriz"]
