@@ -182,8 +182,12 @@ def parse_feed(body: bytes, content_type: str, url: str) -> ParsedFeed:
     entries = [_feedparser_entry(e) for e in parsed.get("entries", [])]
     if not version and not entries:
         looks_html = b"<html" in data[:2048].lower() or b"<!doctype html" in data[:2048].lower()
-        what = "an HTML page" if looks_html else "not a feed"
-        raise ParseError(f"{what} where a feed was expected")
+        if looks_html:
+            raise ParseError("an HTML page where a feed was expected")
+        reason = ""
+        if parsed.get("bozo"):
+            reason = f" ({type(parsed.get('bozo_exception')).__name__})"
+        raise ParseError(f"not a feed: no RSS, Atom or JSON Feed structure found{reason}")
     problem = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")

@@ -106,6 +106,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             next_check_at=_next_check(deps, source, now, fetched), status=fetched.status,
             etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
             body_hash=body_hash if _complete(plan.deferred, articles) else None,
+            problem=f"warning: {parsed.problem}" if parsed.problem else None,
             fetches=tuple(fetches),
             new_items=tuple(new_items), revisions=tuple(revisions),
         )

@@ -146,6 +146,7 @@ class PollRecord:
     last_modified: str | None = None
     body_hash: str | None = None
     error: str | None = None
+    problem: str | None = None  # a tolerated defect (e.g. truncated XML): noted, not counted
     fetches: tuple[FetchLog, ...] = ()
     new_items: tuple[NewItem, ...] = ()
     revisions: tuple[ItemRevision, ...] = ()

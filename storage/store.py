@@ -255,8 +255,10 @@ class Store:
                 last_modified = CASE WHEN :keep THEN last_modified ELSE :last_modified END,
                 body_hash = CASE WHEN :keep THEN body_hash ELSE :body_hash END,
                 error_count = CASE WHEN :failed THEN error_count + 1 ELSE 0 END,
-                last_error = CASE WHEN :failed THEN :error ELSE last_error END,
-                last_error_at = CASE WHEN :failed THEN :checked ELSE last_error_at END,
+                last_error = CASE WHEN :failed THEN :error
+                                  WHEN :problem IS NOT NULL THEN :problem ELSE last_error END,
+                last_error_at = CASE WHEN :failed OR :problem IS NOT NULL THEN :checked
+                                     ELSE last_error_at END,
                 last_success_at = CASE WHEN :failed THEN last_success_at ELSE :checked END,
                 last_new_item_at = CASE WHEN :has_new THEN :checked ELSE last_new_item_at END
             WHERE id = :id
@@ -264,7 +266,8 @@ class Store:
             {"checked": iso(r.checked_at), "next": iso(r.next_check_at), "outcome": r.outcome,
              "status": r.status, "keep": int(r.keep_validators or failed), "etag": r.etag,
              "last_modified": r.last_modified, "body_hash": r.body_hash,
-             "failed": int(failed), "error": r.error, "has_new": int(has_new), "id": r.source_id},
+             "failed": int(failed), "error": r.error, "problem": r.problem,
+             "has_new": int(has_new), "id": r.source_id},
         )
 
     def _insert_item(self, conn: sqlite3.Connection, source_id: str, item: NewItem,
