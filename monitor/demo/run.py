@@ -85,11 +85,13 @@ async def run_demo(folder: Path, rounds: int = 4) -> int:
                 label = f"Round {number}: {len(fresh)} pieces published" if number <= rounds \
                     else f"Round {number}: nothing new published (steady state)"
                 before = dict(sim.conditional_requests)
+                pages_before = sum(sim.article_requests.values())
                 round_start = time.monotonic()
                 reports = await poll_sources(deps, deps.store.source_ids())
                 conditional = sum(sim.conditional_requests.values()) - sum(before.values())
-                print(f"== {label} — polled in {time.monotonic() - round_start:.1f}s, "
-                      f"{conditional} conditional requests")
+                pages = sum(sim.article_requests.values()) - pages_before
+                print(f"== {label} — polled in {time.monotonic() - round_start:.1f}s: "
+                      f"{pages} article pages downloaded, {conditional} conditional requests")
                 print(_round_table(reports))
                 print()
             _print_stories(deps.store)

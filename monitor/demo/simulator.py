@@ -103,6 +103,7 @@ class Simulator:
         self._stop = threading.Event()
         self.requests: dict[str, int] = {}
         self.conditional_requests: dict[str, int] = {}
+        self.article_requests: dict[str, int] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -137,6 +138,8 @@ class Simulator:
             self.requests[outlet] = self.requests.get(outlet, 0) + 1
             if conditional:
                 self.conditional_requests[outlet] = self.conditional_requests.get(outlet, 0) + 1
+            if path.split("?", 1)[0].endswith(".html"):
+                self.article_requests[outlet] = self.article_requests.get(outlet, 0) + 1
 
     # -- content ---------------------------------------------------------------------------------
 
