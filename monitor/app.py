@@ -56,7 +56,9 @@ async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now
 
 
 async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceReport]:
-    """Run the given sources, at most `polling.concurrency` at once; one failing never stops others."""
+    """Run the given sources, at most `polling.concurrency` at once.
+
+    One failing source never stops the others."""
     limit = asyncio.Semaphore(deps.settings.polling.concurrency)
 
     async def one(source: SourceConfig) -> SourceReport:

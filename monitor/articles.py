@@ -18,7 +18,7 @@ from monitor.decode import decode_document
 from monitor.errors import FetchError, WorkerError, WorkerTimeout
 from monitor.extract import Extracted, precheck
 from monitor.feeds import Entry
-from monitor.http import Fetcher
+from monitor.http import Fetched, Fetcher
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
 from monitor.text import clean_stored, guess_language, one_line, search_form
@@ -75,13 +75,13 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
     failure_status = "empty"
     raw: RawPage | None = None
     fetch_log: FetchLog
+    page: Fetched | None = None
     try:
         page = await fetcher.fetch(link, accept=ARTICLE_ACCEPT)
     except FetchError as exc:
         fetch_log = FetchLog("article", link, now, int((time.monotonic() - started) * 1000),
                              getattr(exc, "status", None), "error", error=str(exc))
         failure, failure_status = f"article fetch failed: {exc}", "error"
-        page = None
     else:
         fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
                              page.wire_bytes)

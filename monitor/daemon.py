@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import poll_sources, running
-from monitor.pipeline import Deps
+from monitor.pipeline import Deps, SourceReport
 from monitor.settings import Settings
 
 log = logging.getLogger("monitor.daemon")
@@ -30,7 +31,7 @@ DRAIN_SECONDS = 30.0
 class Daemon:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.in_flight: dict[str, asyncio.Task[object]] = {}
+        self.in_flight: dict[str, asyncio.Task[list[SourceReport]]] = {}
         self.stopping = False
 
     async def tick(self) -> None:
@@ -43,8 +44,13 @@ class Daemon:
                if s not in self.in_flight][:room]
         for source_id in due:
             task = asyncio.create_task(poll_sources(self.deps, [source_id]))
-            self.in_flight[source_id] = task  # type: ignore[assignment]
-            task.add_done_callback(lambda _t, sid=source_id: self.in_flight.pop(sid, None))
+            self.in_flight[source_id] = task
+            task.add_done_callback(self._forget(source_id))
+
+    def _forget(self, source_id: str) -> Callable[[asyncio.Task[list[SourceReport]]], None]:
+        def done(_task: asyncio.Task[list[SourceReport]]) -> None:
+            self.in_flight.pop(source_id, None)
+        return done
 
     async def drain(self, deadline: float = DRAIN_SECONDS) -> None:
         self.stopping = True
@@ -52,7 +58,7 @@ class Daemon:
         if not tasks:
             return
         log.info("draining %d in-flight source runs", len(tasks))
-        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        _, pending = await asyncio.wait(tasks, timeout=deadline)
         for task in pending:
             task.cancel()  # its transaction never began or is rolled back
         if pending:
@@ -69,7 +75,8 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(daemon.tick, "interval", seconds=settings.polling.tick,
                           next_run_time=datetime.now(UTC), id="tick", coalesce=True,
-                          max_instances=1, misfire_grace_time=max(60, int(settings.polling.tick * 10)))
+                          max_instances=1,
+                          misfire_grace_time=max(60, int(settings.polling.tick * 10)))
         scheduler.start()
         log.info("daemon started: %d sources, tick %ss", len(settings.sources),
                  settings.polling.tick)

@@ -9,6 +9,7 @@ encoding that does not decode the bytes is ignored rather than trusted.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 
 import charset_normalizer
@@ -60,17 +61,15 @@ def decode_document(body: bytes, content_type: str | None = None, *,
     declared = _XML_ENCODING.search(head) if xml else _META_CHARSET.search(head)
     candidates = [charset_from_content_type(content_type),
                   declared.group(1).decode("ascii", "ignore") if declared else None]
-    for name in candidates:
-        text = _try(body, name)
+    for candidate in candidates:
+        text = _try(body, candidate)
         if text is not None:
-            return text, _codec(name) or "utf-8"
+            return text, _codec(candidate) or "utf-8"
     text = _try(body, "utf-8")
     if text is not None:
         return text, "utf-8"
     best = charset_normalizer.from_bytes(body[:200_000]).best()
     if best is not None:
-        try:
+        with contextlib.suppress(LookupError):
             return body.decode(best.encoding, "replace"), best.encoding
-        except LookupError:
-            pass
     return body.decode("utf-8", "replace"), "utf-8"

@@ -14,6 +14,7 @@ a killable worker.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -59,10 +60,8 @@ class Entry:
         """Hash of what the feed says about the entry; a change means the entry was revised."""
         link = self.link or ""
         if is_http_url(link):
-            try:
+            with contextlib.suppress(ValueError):
                 link = canonical_url(link)  # rotating tracking parameters are not a revision
-            except ValueError:
-                pass
         basis = "\x1f".join([normalize(self.title), normalize(self.summary),
                              normalize(self.content), link])
         return hashlib.sha1(basis.encode("utf-8", "replace")).hexdigest()
@@ -118,7 +117,8 @@ def _struct_to_dt(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = (int(x) for x in value[:6])
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -190,8 +190,8 @@ def parse_feed(body: bytes, content_type: str, url: str) -> ParsedFeed:
         raise ParseError(f"not a feed: no RSS, Atom or JSON Feed structure found{reason}")
     problem = None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        problem = one_line(f"malformed feed tolerated: {type(exc).__name__}: {exc}", 200)
+        bozo = parsed.get("bozo_exception")
+        problem = one_line(f"malformed feed tolerated: {type(bozo).__name__}: {bozo}", 200)
     ttl = None
     raw_ttl = (parsed.get("feed") or {}).get("ttl")
     if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():

@@ -11,6 +11,7 @@ The topics issue replaces the term list with a rule of the topic language; the i
 from __future__ import annotations
 
 import re
+
 from monitor.text import search_form
 
 

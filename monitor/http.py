@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import ipaddress
@@ -151,7 +152,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=_clamp(10.0)
             )
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
@@ -287,7 +288,7 @@ class Fetched:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped at 1 day."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), at most 1 day."""
     if not value:
         return None
     value = value.strip()
@@ -352,10 +353,9 @@ class Fetcher:
     async def _recycle(self) -> None:
         old, self.client = self.client, self._new_client()
         self.recycled += 1
-        try:
+        # closing a client in a bad state must not mask the real error
+        with contextlib.suppress(Exception):
             await old.aclose()
-        except Exception:  # closing a client in a bad state must not mask the real error
-            pass
 
     def _slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
@@ -406,7 +406,7 @@ class Fetcher:
                 raise NetworkError(_network_message(exc, current)) from None
 
     def _next_hop(self, current: str, resp: httpx.Response, hops: list[str]) -> str:
-        location = resp.headers.get("location")
+        location: str | None = resp.headers.get("location")
         if not location:
             raise HTTPStatusError(resp.status_code,
                                   f"HTTP {resp.status_code} redirect without a Location header")

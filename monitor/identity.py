@@ -62,7 +62,8 @@ def _canonical(link: str | None) -> str | None:
 
 
 def _hash_key(entry: Entry) -> str:
-    basis = f"{search_form(entry.title)}\x1f{entry.published.isoformat() if entry.published else ''}"
+    date = entry.published.isoformat() if entry.published else ""
+    basis = f"{search_form(entry.title)}\x1f{date}"
     if not entry.title and not entry.published:
         basis += "\x1f" + search_form(entry.summary)[:500]
     return "hash:" + hashlib.sha1(basis.encode("utf-8", "replace")).hexdigest()

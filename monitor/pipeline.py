@@ -7,7 +7,7 @@
     gate                       general sources: title/summary must match a gate term, else skipped
     fetch + extract articles   same client and caps; extraction in workers; feed text as fallback
     write                      ONE transaction: items, stories, fetch log, source state
-    on a MonitorError          recorded on the source with a backed-off retry; other sources unaffected
+    on a MonitorError          recorded on the source, retried after a back-off; others unaffected
 
 Everything with a side effect comes in through `Deps`, so tests pass real servers and files.
 """
@@ -33,7 +33,7 @@ from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
 from monitor.text import one_line
 from monitor.workers import WorkerPool
-from storage import Store, StorageError
+from storage import StorageError, Store
 from storage.records import FetchLog, ItemRevision, NewItem, PollRecord, SourceState
 
 log = logging.getLogger("monitor.pipeline")

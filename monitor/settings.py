@@ -6,7 +6,8 @@ environment for settings: the values are passed explicitly from here.
 
 `monitor.toml` is described by the `SETTINGS` table below: every key has a default, a help text
 and a validator, and a test checks that each one is documented in the README and present in the
-shipped `config/monitor.toml`. The sources and topics files are validated by `monitor.sources_config`.
+shipped `config/monitor.toml`. The sources and topics files are validated by
+`monitor.sources_config`.
 """
 
 from __future__ import annotations
@@ -302,7 +303,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     base = path.resolve().parent
     v = _read_monitor_toml(path, data, problems)
 
-    polling = PollingSettings(**{k: v[f"polling.{k}"] for k in PollingSettings.__dataclass_fields__})
+    polling = PollingSettings(**{k: v[f"polling.{k}"]
+                                 for k in PollingSettings.__dataclass_fields__})
     sources: tuple[SourceConfig, ...] = ()
     topics = TopicsConfig(gate_terms=())
     if v["files.sources"]:

@@ -90,7 +90,8 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
     if raw["kind"] not in KINDS:
         problems.append(f"{where}: kind: expected one of {', '.join(KINDS)}, got {raw['kind']!r}")
     if raw["scope"] not in SCOPES:
-        problems.append(f"{where}: scope: expected one of {', '.join(SCOPES)}, got {raw['scope']!r}")
+        problems.append(f"{where}: scope: expected one of {', '.join(SCOPES)}, "
+                        f"got {raw['scope']!r}")
     if not is_http_url(raw["url"]):
         problems.append(f"{where}: url: expected an http(s) URL")
     if not _LANG.match(raw["language"]):
@@ -103,7 +104,8 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
             problems.append(f"{where}: interval: {exc}")
         else:
             if interval < min_interval:
-                problems.append(f"{where}: interval: below polling.min_interval ({min_interval:g}s)")
+                problems.append(
+                    f"{where}: interval: below polling.min_interval ({min_interval:g}s)")
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         problems.append(f"{where}: enabled: expected true or false")

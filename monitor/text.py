@@ -39,7 +39,7 @@ _ARABIC_TO_PERSIAN = {
 }
 _DIGITS = {ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")}
 _DIGITS.update({ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")})
-_TRANSLATE = {ord(k): v for k, v in _ARABIC_TO_PERSIAN.items()}
+_TRANSLATE: dict[int, str | None] = {ord(k): v for k, v in _ARABIC_TO_PERSIAN.items()}
 _TRANSLATE.update(_DIGITS)
 # tatweel, harakat (064B-065F), superscript alef (0670), Quranic marks (06D6-06ED)
 for _cp in [0x0640, 0x0670, *range(0x064B, 0x0660), *range(0x06D6, 0x06EE)]:

@@ -154,5 +154,9 @@ class WorkerPool:
 
     async def close(self) -> None:
         workers, self._all = self._all, []
-        await asyncio.to_thread(lambda: [w.stop() for w in workers])
+        def stop_all() -> None:
+            for w in workers:
+                w.stop()
+
+        await asyncio.to_thread(stop_all)
         self._idle = None

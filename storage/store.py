@@ -202,7 +202,8 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 for r in self.query(
                     f"SELECT id, entry_key, guid, canonical_url, feed_hash, updated_at, title, "
-                    f"status, fetch_attempts FROM items WHERE source_id = ? AND {column} IN ({marks})",
+                    f"status, fetch_attempts FROM items "
+                    f"WHERE source_id = ? AND {column} IN ({marks})",
                     [source_id, *chunk],
                 ):
                     found[r["id"]] = KnownEntry(

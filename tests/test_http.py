@@ -234,7 +234,7 @@ def test_hostname_resolving_to_private_address_is_refused(server: TestServer,
         return [ipaddress.ip_address("127.0.0.1")] if host == "evil.example" else []
 
     monkeypatch.setattr(http_module.GuardedBackend, "resolve", fake_resolve)
-    with pytest.raises(BlockedAddress, match="evil.example"):
+    with pytest.raises(BlockedAddress, match=r"evil\.example"):
         run(lambda f: f.fetch(f"http://evil.example:{server.port}/"), allow_networks=())
 
 

@@ -272,7 +272,8 @@ def test_gate_skips_general_entries_and_never_fetches_them(
     poll(settings)
     poll(settings)
     assert server.hits("/g/1") == 1 and server.hits("/g/2") == 0
-    skipped = db.execute("SELECT title, status_detail FROM items WHERE status = 'skipped'").fetchall()
+    skipped = db.execute(
+        "SELECT title, status_detail FROM items WHERE status = 'skipped'").fetchall()
     assert [r["title"] for r in skipped] == ["Football league results"]
     assert skipped[0]["status_detail"].startswith("gate:")
 

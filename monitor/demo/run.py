@@ -99,9 +99,12 @@ async def run_demo(folder: Path, rounds: int = 4) -> int:
     print(f"""
 Explore the database:
   sqlite3 {settings.database.path} "SELECT outlet, count(*) FROM items GROUP BY outlet"
-  sqlite3 {settings.database.path} "SELECT id, outlet_count, headline FROM stories ORDER BY outlet_count DESC LIMIT 10"
-  sqlite3 {settings.database.path} "SELECT title, status_detail FROM items WHERE status = 'skipped' LIMIT 10"
-  sqlite3 {settings.database.path} "SELECT rowid, title FROM items_fts WHERE items_fts MATCH 'defect*' LIMIT 5"
+  sqlite3 {settings.database.path} \\
+    "SELECT id, outlet_count, headline FROM stories ORDER BY outlet_count DESC LIMIT 10"
+  sqlite3 {settings.database.path} \\
+    "SELECT title, status_detail FROM items WHERE status = 'skipped' LIMIT 10"
+  sqlite3 {settings.database.path} \\
+    "SELECT rowid, title FROM items_fts WHERE items_fts MATCH 'defect*' LIMIT 5"
   .venv/bin/monitor --config {config} stories""")
     return 0
 

@@ -50,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         outlet, sim = self.server.outlet, self.server.sim
         sim.count(outlet.id, self.path, conditional=bool(self.headers.get("If-None-Match")
                                                         or self.headers.get("If-Modified-Since")))
@@ -173,6 +173,12 @@ class Simulator:
     def published_on(self, outlet_id: str) -> list[tuple[Piece, str, datetime]]:
         items = [v for (o, _), v in self._published.items() if o == outlet_id]
         return sorted(items, key=lambda x: x[2], reverse=True)
+
+    def article_pages(self) -> list[tuple[str, bytes]]:
+        """(url, html) of every article page published so far (for benchmarks)."""
+        with self._lock:
+            return [(self.base(BY_ID[outlet]) + path, r.body)
+                    for (outlet, path), r in self._responses.items() if path.endswith(".html")]
 
     def _render(self, now: datetime) -> None:
         responses: dict[tuple[str, str], Response] = {}
