@@ -6,7 +6,8 @@
     plan                       known entries dropped (key, GUID or link); revisions and retries kept
     gate                       general sources: title/summary must match a gate term, else skipped
     fetch + extract articles   same client and caps; extraction in workers; feed text as fallback
-    write                      ONE transaction: items, stories, fetch log, source state
+    fingerprint                agency credit; dedup signature without the outlet's boilerplate
+    write                      ONE transaction: items, story assignment, fetch log, source state
     on a MonitorError          recorded on the source, retried after a back-off; others unaffected
 
 Everything with a side effect comes in through `Deps`, so tests pass real servers and files.
@@ -20,10 +21,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from monitor import dedup, wire
 from monitor.articles import ArticleResult, fetch_article, skipped_content
+from monitor.dedup import Matcher
 from monitor.errors import FetchError, MonitorError, ParseError, WorkerError
 from monitor.feeds import ParsedFeed, publisher_of
 from monitor.gate import Gate
@@ -34,7 +37,14 @@ from monitor.sources_config import SourceConfig
 from monitor.text import one_line
 from monitor.workers import WorkerPool
 from storage import StorageError, Store
-from storage.records import FetchLog, ItemRevision, NewItem, PollRecord, SourceState
+from storage.records import (
+    FetchLog,
+    Fingerprint,
+    ItemRevision,
+    NewItem,
+    PollRecord,
+    SourceState,
+)
 
 log = logging.getLogger("monitor.pipeline")
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
@@ -51,6 +61,7 @@ class Deps:
     gate: Gate
     clock: Callable[[], datetime]
     rng: random.Random = field(default_factory=random.Random)
+    matcher: Matcher = field(default_factory=Matcher)
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = _build(source, gated, articles, now)
+        new_items, revisions = _fingerprint(deps, new_items, revisions, source.outlet)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, now, fetched), status=fetched.status,
@@ -110,14 +122,15 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             fetches=tuple(fetches),
             new_items=tuple(new_items), revisions=tuple(revisions),
         )
-        summary = deps.store.record_poll(record)
+        summary = deps.store.record_poll(record, deps.matcher,
+                                         timedelta(seconds=deps.settings.dedup.window))
     except (MonitorError, StorageError) as exc:
         return _fail(deps, source, state, now, started, fetches, exc)
     report = SourceReport(
         source=source.id, outcome=record.outcome, status=fetched.status,
         new=sum(1 for i in new_items if i.content.status != "skipped"),
         skipped=sum(1 for i in new_items if i.content.status == "skipped"),
-        revised=len(revisions), articles_fetched=len(to_fetch),
+        revised=len(revisions), articles_fetched=len(to_fetch), copies=summary.copies,
         failed_articles=sum(1 for a in articles.values() if a.content.status in ("error",)),
         conditional=fetched.conditional, ms=_ms(started), problem=parsed.problem,
         new_story_ids=summary.new_story_ids,
@@ -217,6 +230,35 @@ def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
                                           updated_at=p.entry.updated, content=content,
                                           reason=reason))
     return new_items, revisions
+
+
+def _fingerprint(deps: Deps, new_items: list[NewItem], revisions: list[ItemRevision],
+                 source_outlet: str) -> tuple[list[NewItem], list[ItemRevision]]:
+    """Agency and dedup fingerprint of every item with text (outlet boilerplate left out)."""
+    min_items = deps.settings.dedup.boilerplate_min_items
+
+    def fp(outlet: str, text: str | None) -> tuple[Fingerprint, str | None]:
+        lines = dedup.paragraphs(text)
+        common = deps.store.boilerplate_lines(outlet, map(dedup.line_hash, lines), min_items)
+        return dedup.fingerprint(text, common), wire.agency_of(lines)
+
+    items = []
+    for item in new_items:
+        if item.content.status == "skipped" or not item.content.text:
+            items.append(item)
+            continue
+        fingerprint, agency = fp(item.outlet, item.content.text)
+        content = replace(item.content, agency=item.content.agency or agency)
+        items.append(replace(item, content=content, fingerprint=fingerprint))
+    revs = []
+    for rev in revisions:
+        if not rev.content.text or rev.content.status == "skipped":
+            revs.append(rev)
+            continue
+        fingerprint, agency = fp(source_outlet, rev.content.text)
+        content = replace(rev.content, agency=rev.content.agency or agency)
+        revs.append(replace(rev, content=content, fingerprint=fingerprint))
+    return items, revs
 
 
 # -- scheduling and the end of a run ------------------------------------------------------------

@@ -121,6 +121,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extraction.max_html_bytes", "5MiB", "pages larger than this are not given to the extractor", parse_size),
     Setting("extraction.max_elements", 60000, "pages with more HTML tags than this are not given to the extractor", _positive_int),
     Setting("extraction.recycle_after", 500, "a worker process is replaced after this many tasks", _positive_int),
+    Setting("dedup.window", "14d", "a new item is compared only with stories first seen within this window", _positive_duration),
+    Setting("dedup.boilerplate_min_items", 3, "a paragraph found in this many items of one outlet is its boilerplate and ignored by dedup", _positive_int),
     Setting("alerts.console.enabled", False, "print alerts on standard output", _bool),
     Setting("alerts.email.enabled", False, "send alerts by email", _bool),
     Setting("alerts.email.host", "localhost", "SMTP server", _string),
@@ -209,12 +211,19 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class DedupSettings:
+    window: float
+    boilerplate_min_items: int
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     database: DatabaseSettings
     polling: PollingSettings
     fetch: FetchSettings
     extraction: ExtractionSettings
+    dedup: DedupSettings
     alerts: AlertSettings
     sources: tuple[SourceConfig, ...]
     topics: TopicsConfig
@@ -353,6 +362,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         extraction=ExtractionSettings(
             **{k: v[f"extraction.{k}"] for k in ExtractionSettings.__dataclass_fields__}
         ),
+        dedup=DedupSettings(**{k: v[f"dedup.{k}"] for k in DedupSettings.__dataclass_fields__}),
         alerts=alerts,
         sources=sources,
         topics=topics,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -110,6 +111,49 @@ class ItemContent:
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What dedup needs of an item's text, computed by the monitor before the write.
+
+    ``minhash``/``lead_minhash`` are little-endian uint32 arrays (None when the text is too short
+    to judge); ``bands`` are the LSH keys of both signatures; ``params`` names how it was made.
+    """
+
+    text_hash: str
+    word_count: int
+    shingle_count: int
+    minhash: bytes | None
+    lead_minhash: bytes | None
+    bands: tuple[int, ...]
+    params: str
+    line_hashes: tuple[int, ...] = ()  # paragraph hashes, for per-outlet boilerplate counts
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A story's representative, offered to the matcher."""
+
+    story_id: int
+    item_id: int
+    word_count: int
+    shingle_count: int
+    minhash: bytes | None
+    lead_minhash: bytes | None
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    story_id: int
+    similarity: float
+    make_representative: bool = False  # the new item is a fuller copy: it becomes the story's text
+
+
+class StoryMatcher(Protocol):
+    """Decides, inside the write transaction, which candidate story a new item is a copy of."""
+
+    def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None: ...
+
+
+@dataclass(frozen=True)
 class NewItem:
     entry_key: str
     guid: str | None
@@ -120,6 +164,7 @@ class NewItem:
     updated_at: datetime | None
     feed_hash: str | None
     content: ItemContent
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +176,7 @@ class ItemRevision:
     updated_at: datetime | None
     content: ItemContent
     reason: str
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +204,8 @@ class PollSummary:
     new_item_ids: tuple[int, ...] = ()
     new_story_ids: tuple[int, ...] = ()
     revised_item_ids: tuple[int, ...] = ()
+    copies: int = 0  # new items that joined an existing story
+    joined_story_ids: tuple[int, ...] = ()  # existing stories that gained an item
 
 
 @dataclass(frozen=True)

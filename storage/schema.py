@@ -175,3 +175,61 @@ _INITIAL = [
 def _initial(db: Database) -> None:
     for statement in _INITIAL:
         db.execute(statement)
+
+
+_DEDUP = [
+    # one row per item with text: how it was fingerprinted. The LSH index holds only each story's
+    # representative, so candidates are stories and copies never chain off each other.
+    """
+    CREATE TABLE signatures (
+        item_id INTEGER PRIMARY KEY REFERENCES items (id),
+        story_id INTEGER NOT NULL REFERENCES stories (id),
+        text_hash TEXT NOT NULL,
+        word_count INTEGER NOT NULL,
+        shingle_count INTEGER NOT NULL,
+        minhash BLOB,
+        lead_minhash BLOB,
+        band_keys BLOB,
+        params TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX signatures_text_hash ON signatures (text_hash)",
+    "CREATE INDEX signatures_story ON signatures (story_id)",
+    """
+    CREATE TABLE lsh_bands (
+        band_key INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (band_key, item_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE outlet_lines (
+        outlet TEXT NOT NULL,
+        line_hash INTEGER NOT NULL,
+        items INTEGER NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        PRIMARY KEY (outlet, line_hash)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE story_events (
+        id INTEGER PRIMARY KEY,
+        story_id INTEGER NOT NULL REFERENCES stories (id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('representative', 'detach', 'merge')),
+        item_id INTEGER REFERENCES items (id),
+        other_story_id INTEGER REFERENCES stories (id),
+        detail TEXT
+    )
+    """,
+    "CREATE INDEX story_events_story ON story_events (story_id)",
+    "CREATE INDEX items_declared_canonical ON items (declared_canonical_url)",
+    "ALTER TABLE stories ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
+]
+
+
+@MIGRATIONS(name="0002_dedup")
+def _dedup(db: Database) -> None:
+    for statement in _DEDUP:
+        db.execute(statement)

@@ -12,12 +12,13 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from storage import boilerplate, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
 from storage.records import (
     ItemContent,
@@ -27,6 +28,7 @@ from storage.records import (
     PollSummary,
     SourceRecord,
     SourceState,
+    StoryMatcher,
     StoryRow,
     iso,
     parse_iso,
@@ -190,6 +192,14 @@ class Store:
 
     # -- entries and items -----------------------------------------------------------------------
 
+    def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
+                          min_items: int) -> set[int]:
+        """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""
+        try:
+            return boilerplate.frequent_lines(self.conn, outlet, line_hashes, min_items)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
     def known_entries(self, source_id: str, keys: Iterable[str], guids: Iterable[str],
                       canonical_urls: Iterable[str]) -> list[KnownEntry]:
         """Stored entries of a source matching any of the keys, GUIDs or canonical links."""
@@ -214,11 +224,18 @@ class Store:
                     )
         return list(found.values())
 
-    def record_poll(self, record: PollRecord) -> PollSummary:
-        """Write one source run — items, stories, fetch log, source state — in one transaction."""
+    def record_poll(self, record: PollRecord, matcher: StoryMatcher | None = None,
+                    window: timedelta = timedelta(days=14)) -> PollSummary:
+        """Write one source run — items, stories, fetch log, source state — in one transaction.
+
+        Each new item with text joins the story it copies (same URL, same body, or a near copy
+        as judged by ``matcher`` among stories first seen within ``window``) or starts one.
+        """
         new_ids: list[int] = []
         story_ids: list[int] = []
+        joined: list[int] = []
         revised: list[int] = []
+        since = record.checked_at - window
         try:
             with self.write() as conn:
                 for fetch in record.fetches:
@@ -233,17 +250,28 @@ class Store:
                 for item in record.new_items:
                     item_id = self._insert_item(conn, record.source_id, item, record.checked_at)
                     new_ids.append(item_id)
-                    if item.content.status != "skipped":
-                        story_ids.append(self._new_story(conn, item_id, item.outlet, item.content,
-                                                         record.checked_at))
+                    if item.content.status == "skipped":
+                        continue
+                    a = stories.assign(
+                        conn, item_id, item.outlet, item.content,
+                        (item.canonical_url, item.content.declared_canonical_url),
+                        item.fingerprint, matcher, record.checked_at, since)
+                    (story_ids if a.new_story else joined).append(a.story_id)
+                    if item.fingerprint is not None:
+                        boilerplate.count_lines(conn, item.outlet, item.fingerprint.line_hashes,
+                                                record.checked_at)
                 for rev in record.revisions:
                     self._revise_item(conn, rev.item_id, rev.content, rev.feed_hash,
                                       rev.updated_at, rev.reason, record.checked_at)
+                    if rev.fingerprint is not None:
+                        stories.update_signature(conn, rev.item_id, rev.fingerprint,
+                                                 record.checked_at)
                     revised.append(rev.item_id)
                 self._update_source(conn, record, bool(new_ids))
         except sqlite3.Error as exc:
             raise _translate(exc) from None
-        return PollSummary(tuple(new_ids), tuple(story_ids), tuple(revised))
+        return PollSummary(tuple(new_ids), tuple(story_ids), tuple(revised), copies=len(joined),
+                           joined_story_ids=tuple(dict.fromkeys(joined)))
 
     def _update_source(self, conn: sqlite3.Connection, r: PollRecord, has_new: bool) -> None:
         failed = r.error is not None
@@ -337,25 +365,11 @@ class Store:
         story = conn.execute("SELECT story_id FROM items WHERE id = ?", (item_id,)).fetchone()
         if story["story_id"] is None and c.status != "skipped":
             outlet = conn.execute("SELECT outlet FROM items WHERE id = ?", (item_id,)).fetchone()
-            self._new_story(conn, item_id, outlet["outlet"], c, now)
+            stories.assign(conn, item_id, outlet["outlet"], c, (), None, None, now, now)
         elif story["story_id"] is not None:
             conn.execute("UPDATE stories SET headline = ?, last_seen_at = ? "
                          "WHERE id = ? AND representative_item_id = ?",
                          (c.title, iso(now), story["story_id"], item_id))
-
-    def _new_story(self, conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
-                   now: datetime) -> int:
-        """One story per item until the dedup layer assigns copies to existing stories."""
-        cur = conn.execute(
-            "INSERT INTO stories (headline, first_seen_at, last_seen_at, first_item_id, "
-            "first_outlet, representative_item_id, item_count, outlet_count, languages, agency) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
-            (c.title, iso(now), iso(now), item_id, outlet, item_id, c.language or "", c.agency),
-        )
-        story_id = int(cur.lastrowid or 0)
-        conn.execute("UPDATE items SET story_id = ?, match_kind = 'first', similarity = 1.0 "
-                     "WHERE id = ?", (story_id, item_id))
-        return story_id
 
     # -- reading for commands ----------------------------------------------------------------------
 

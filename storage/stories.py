@@ -1,0 +1,201 @@
+"""Story assignment inside the write transaction: which story a new item belongs to.
+
+Layers, cheapest first (DESIGN.md §3): (a) the same canonical URL, from the feed link or the
+page's own rel=canonical/og:url, as an item already stored; (b) the same normalised body hash;
+(c) a near-duplicate of a story's *representative*, found through the LSH band index and judged
+by the matcher the monitor passes in. Only representatives are in the band index, so a copy is
+always compared with the story's chosen text, never with another copy (no chaining).
+
+Story ids never change. A fuller copy may become the representative (recorded in
+``story_events``); nothing here merges two stories.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.records import Candidate, Fingerprint, ItemContent, StoryMatcher, iso
+
+MIN_EXACT_WORDS = 10  # an identical two-word body says nothing
+
+
+@dataclass(frozen=True)
+class Assignment:
+    story_id: int
+    kind: str  # first | url | exact | near
+    similarity: float
+    new_story: bool
+
+
+def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
+           urls: tuple[str | None, ...], fp: Fingerprint | None, matcher: StoryMatcher | None,
+           now: datetime, since: datetime) -> Assignment:
+    """Attach the item to a story (creating one if it is the first of its kind)."""
+    found = _by_url(conn, item_id, urls, since)
+    kind, similarity, make_rep = "url", 1.0, False
+    if found is None and fp is not None and fp.word_count >= MIN_EXACT_WORDS:
+        found = _by_text_hash(conn, item_id, fp.text_hash, since)
+        kind = "exact"
+    if found is None and fp is not None and fp.minhash is not None and matcher is not None:
+        decision = matcher.choose(fp, _near_candidates(conn, fp, since))
+        if decision is not None:
+            found, kind = decision.story_id, "near"
+            similarity, make_rep = decision.similarity, decision.make_representative
+    if found is None:
+        story_id = _new_story(conn, item_id, outlet, c, now)
+        if fp is not None:
+            _save_signature(conn, item_id, story_id, fp, now)
+            _index(conn, item_id, fp)
+        return Assignment(story_id, "first", 1.0, True)
+    conn.execute("UPDATE items SET story_id = ?, match_kind = ?, similarity = ? WHERE id = ?",
+                 (found, kind, round(similarity, 4), item_id))
+    if fp is not None:
+        _save_signature(conn, item_id, found, fp, now)
+    if make_rep and fp is not None:
+        _make_representative(conn, found, item_id, c, fp, now)
+    refresh_story(conn, found, now, c.agency)
+    return Assignment(found, kind, similarity, False)
+
+
+def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,
+                  agency: str | None = None) -> None:
+    """Recount a story's items, distinct outlets and languages."""
+    conn.execute(
+        """
+        UPDATE stories SET
+            item_count = (SELECT count(*) FROM items WHERE story_id = :id),
+            outlet_count = (SELECT count(DISTINCT outlet) FROM items WHERE story_id = :id),
+            languages = coalesce((SELECT group_concat(language, ',') FROM (
+                SELECT DISTINCT language FROM items
+                WHERE story_id = :id AND language IS NOT NULL ORDER BY language)), ''),
+            last_seen_at = max(last_seen_at, :now),
+            agency = coalesce(agency, :agency)
+        WHERE id = :id
+        """,
+        {"id": story_id, "now": iso(now), "agency": agency},
+    )
+
+
+def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
+                     now: datetime) -> None:
+    """A revised item: replace its signature (and its bands, if it represents its story)."""
+    row = conn.execute("SELECT s.story_id, st.representative_item_id FROM signatures s "
+                       "JOIN stories st ON st.id = s.story_id WHERE s.item_id = ?",
+                       (item_id,)).fetchone()
+    if row is None:
+        return
+    is_rep = row["representative_item_id"] == item_id
+    if is_rep:
+        unindex(conn, item_id)
+    _save_signature(conn, item_id, row["story_id"], fp, now)
+    if is_rep:
+        _index(conn, item_id, fp)
+
+
+# -- layers --------------------------------------------------------------------------------------
+
+
+def _by_url(conn: sqlite3.Connection, item_id: int, urls: tuple[str | None, ...],
+            since: datetime) -> int | None:
+    wanted = sorted({u for u in urls if u})
+    if not wanted:
+        return None
+    marks = ",".join("?" * len(wanted))
+    row = conn.execute(
+        f"SELECT i.story_id FROM items i JOIN stories s ON s.id = i.story_id "
+        f"WHERE i.id != ? AND s.first_seen_at >= ? AND (i.canonical_url IN ({marks}) "
+        f"OR i.declared_canonical_url IN ({marks})) ORDER BY i.id LIMIT 1",
+        [item_id, iso(since), *wanted, *wanted]).fetchone()
+    return int(row[0]) if row else None
+
+
+def _by_text_hash(conn: sqlite3.Connection, item_id: int, text_hash: str,
+                  since: datetime) -> int | None:
+    row = conn.execute(
+        "SELECT g.story_id FROM signatures g JOIN stories s ON s.id = g.story_id "
+        "WHERE g.text_hash = ? AND g.item_id != ? AND s.first_seen_at >= ? "
+        "ORDER BY g.item_id LIMIT 1", (text_hash, item_id, iso(since))).fetchone()
+    return int(row[0]) if row else None
+
+
+def _near_candidates(conn: sqlite3.Connection, fp: Fingerprint,
+                     since: datetime) -> list[Candidate]:
+    if not fp.bands:
+        return []
+    marks = ",".join("?" * len(fp.bands))
+    rows = conn.execute(
+        f"SELECT g.story_id, g.item_id, g.word_count, g.shingle_count, g.minhash, g.lead_minhash "
+        f"FROM (SELECT DISTINCT item_id FROM lsh_bands WHERE band_key IN ({marks})) b "
+        f"JOIN signatures g ON g.item_id = b.item_id "
+        f"JOIN stories s ON s.id = g.story_id AND s.representative_item_id = g.item_id "
+        f"WHERE s.first_seen_at >= ?", [*fp.bands, iso(since)]).fetchall()
+    return [Candidate(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+
+def _new_story(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
+               now: datetime) -> int:
+    cur = conn.execute(
+        "INSERT INTO stories (headline, first_seen_at, last_seen_at, first_item_id, "
+        "first_outlet, representative_item_id, item_count, outlet_count, languages, agency) "
+        "VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
+        (c.title, iso(now), iso(now), item_id, outlet, item_id, c.language or "", c.agency),
+    )
+    story_id = int(cur.lastrowid or 0)
+    conn.execute("UPDATE items SET story_id = ?, match_kind = 'first', similarity = 1.0 "
+                 "WHERE id = ?", (story_id, item_id))
+    return story_id
+
+
+def _save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: Fingerprint,
+                    now: datetime) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO signatures (item_id, story_id, text_hash, word_count, "
+        "shingle_count, minhash, lead_minhash, params, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (item_id, story_id, fp.text_hash, fp.word_count, fp.shingle_count, fp.minhash,
+         fp.lead_minhash, fp.params, iso(now)))
+
+
+def _index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
+    """Put a representative in the band index; its keys are kept to take it out again."""
+    conn.executemany("INSERT OR IGNORE INTO lsh_bands (band_key, item_id) VALUES (?, ?)",
+                     [(key, item_id) for key in fp.bands])
+    conn.execute("UPDATE signatures SET band_keys = ? WHERE item_id = ?",
+                 (pack_keys(fp.bands), item_id))
+
+
+def unindex(conn: sqlite3.Connection, item_id: int) -> None:
+    row = conn.execute("SELECT band_keys FROM signatures WHERE item_id = ?", (item_id,)).fetchone()
+    if row is None or row[0] is None:
+        return
+    conn.executemany("DELETE FROM lsh_bands WHERE band_key = ? AND item_id = ?",
+                     [(key, item_id) for key in unpack_keys(row[0])])
+    conn.execute("UPDATE signatures SET band_keys = NULL WHERE item_id = ?", (item_id,))
+
+
+def pack_keys(keys: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{len(keys)}q", *keys)
+
+
+def unpack_keys(blob: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(blob) // 8}q", blob)
+
+
+def _make_representative(conn: sqlite3.Connection, story_id: int, item_id: int, c: ItemContent,
+                         fp: Fingerprint, now: datetime) -> None:
+    old = conn.execute("SELECT representative_item_id FROM stories WHERE id = ?",
+                       (story_id,)).fetchone()[0]
+    if old is not None:
+        unindex(conn, old)
+    _index(conn, item_id, fp)
+    conn.execute("UPDATE stories SET representative_item_id = ?, headline = ? WHERE id = ?",
+                 (item_id, c.title, story_id))
+    conn.execute("INSERT INTO story_events (story_id, at, kind, item_id, detail) "
+                 "VALUES (?, ?, 'representative', ?, ?)",
+                 (story_id, iso(now), item_id, f"replaces item {old}: a fuller copy"))
