@@ -128,7 +128,8 @@ def fingerprint(text: str | None, boilerplate: set[int] | frozenset[int] = froze
     body = wire.strip_credits(body)
     norm = search_form("\n".join(body))
     tokens = words(norm)
-    text_hash = hashlib.sha1(" ".join(tokens).encode("utf-8")).hexdigest()
+    # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
+    text_hash = hashlib.sha1("".join(tokens).encode("utf-8")).hexdigest()
     shingled = sorted(set(shingles(norm, shingle)))
     if len(tokens) < MIN_WORDS or not shingled:
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.dates import parse_any_date, parse_persian_date
-from monitor.text import clean_stored, one_line
+from monitor.text import clean_stored, one_line, search_form
 
 TRAFILATURA_OPTIONS: dict[str, Any] = {
     "include_comments": False,
@@ -86,9 +86,19 @@ def extract_article(html: str, url: str) -> Extracted | None:
         moment = parse_persian_date(re.sub(r"<[^>]+>", " ", head[:60_000]))
         published = moment.isoformat() if moment else None
     title = one_line(meta.get("title") or "", 1000)
+    text = _without_headline(text, title)
     author = one_line(meta.get("author") or "", 200) or None
     return Extracted(
         title=title, author=author, published=published, text=text,
         canonical_url=(canonical.group(1) or canonical.group(2)) if canonical else None,
         language=lang.group(1).lower() if lang else None,
     )
+
+
+def _without_headline(text: str, title: str) -> str:
+    """Drop a first line that only repeats the headline (trafilatura keeps the <h1>)."""
+    first, _, rest = text.partition("\n")
+    head = search_form(first)
+    if rest.strip() and head and len(first) <= 400 and head in search_form(title):
+        return rest.strip()
+    return text

@@ -29,7 +29,7 @@ KNOWN = {
 _DASH = r"[-\u2013\u2014\u2012]"
 # "TEHRAN, Jan 20 (Reuters) -", "(AFP) -", "LONDON (Gulf Wire) —"
 _EN_DATELINE = re.compile(
-    rf"^\s*(?:[A-Z][A-Za-z .,'’/-]{{0,60}}?\s*)?\(([A-Z][A-Za-z&.' -]{{1,40}})\)\s*{_DASH}+\s*")
+    rf"^\s*(?:[A-Z][A-Za-z0-9 .,'’/-]{{0,60}}?\s*)?\(([A-Z][A-Za-z&.' -]{{1,40}})\)\s*{_DASH}+\s*")
 # "AP — ", "Reuters - " at the very start
 _EN_LEAD = re.compile(rf"^\s*(AP|AFP|Reuters|Associated Press)\s*{_DASH}+\s*")
 _EN_TRAILER = re.compile(

@@ -1,0 +1,189 @@
+"""Wire-copy detection: the labelled set (pairwise), story assignment in a real store, agencies."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor import dedup, wire
+from storage import Store
+from storage.records import ItemContent, NewItem, PollRecord, SourceRecord
+from tests.dedup_set import Doc, labelled_docs, labelled_pairs
+
+NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
+
+
+def _template_boilerplate(docs: tuple[Doc, ...]) -> dict[int, set[int]]:
+    """What the store learns per outlet: paragraphs in 3+ of the outlet's pages."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for d in docs:
+        for h in set(map(dedup.line_hash, dedup.paragraphs(d.text))):
+            counts[(d.template, h)] += 1
+    out: dict[int, set[int]] = defaultdict(set)
+    for (template, h), n in counts.items():
+        if n >= 3:
+            out[template].add(h)
+    return out
+
+
+def test_labelled_set_is_big_enough() -> None:
+    docs = labelled_docs()
+    bases = [d for d in docs if d.role == "base"]
+    copies = [d for d in docs if d.role not in ("base", "same_event", "followup")]
+    negatives = [p for p in labelled_pairs(docs) if not p[2]]
+    assert len(bases) >= 40 and {d.language for d in bases} == {"en", "fa"}
+    assert len(copies) >= 150
+    assert len({(a.id, b.id) for a, b, _, _ in negatives}) >= 100
+    assert all(d.text for d in docs), [d.id for d in docs if not d.text]
+
+
+def test_pairwise_precision_and_recall_on_the_labelled_set() -> None:
+    docs = labelled_docs()
+    boiler = _template_boilerplate(docs)
+    fps = {d.id: dedup.fingerprint(d.text, boiler[d.template]) for d in docs}
+    th = dedup.Thresholds()
+    tp = fp = fn = 0
+    merged_negatives = []
+    for a, b, label, kind in labelled_pairs(docs):
+        verdict = dedup.scores(fps[a.id], fps[b.id]).is_copy(th)
+        tp += label and verdict
+        fn += label and not verdict
+        if verdict and not label:
+            fp += 1
+            merged_negatives.append((a.id, b.id, kind))
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"pairwise precision {precision:.3f} recall {recall:.3f} (tp={tp} fp={fp} fn={fn})")
+    assert precision >= 0.98 and recall >= 0.95
+    assert merged_negatives == []
+
+
+def _source(store: Store, sid: str, outlet: str) -> None:
+    store.sync_sources([SourceRecord(sid, sid, "feed", f"http://{sid}.example/feed", "en",
+                                     outlet, "topic", 900.0)], NOW)
+
+
+def _item(doc: Doc, outlet: str, fp_boiler: set[int], text: str | None = None,
+          url: str | None = None) -> NewItem:
+    body = doc.text if text is None else text
+    lines = dedup.paragraphs(body)
+    content = ItemContent(title=doc.headline, text=body, author=None, published_at=NOW,
+                          language=doc.language, status="ok", agency=wire.agency_of(lines),
+                          search_text=body, search_title=doc.headline)
+    return NewItem(entry_key=f"url:{url or doc.id}", guid=None, url=url, canonical_url=url,
+                   outlet=outlet, summary=None, updated_at=None, feed_hash=None,
+                   content=content, fingerprint=dedup.fingerprint(body, fp_boiler))
+
+
+def test_stories_in_a_real_store_collapse_copies_and_keep_negatives_apart(
+        store: Store) -> None:
+    docs = list(labelled_docs())
+    boiler = _template_boilerplate(tuple(docs))
+    random.Random(7).shuffle(docs)
+    docs.sort(key=lambda d: d.role != "base")  # bases first, then copies and negatives mixed
+    matcher = dedup.Matcher()
+    for t in range(5):
+        _source(store, f"s{t}", f"Outlet {t}")
+    for d in docs:
+        store.record_poll(PollRecord(f"s{d.template}", NOW, "new", NOW + timedelta(minutes=5),
+                                     new_items=(_item(d, f"Outlet {d.template}",
+                                                      boiler[d.template]),)), matcher)
+    story_of = {r["entry_key"][4:]: r["story_id"] for r in store.query(
+        "SELECT entry_key, story_id FROM items")}
+    by_story: dict[str, set[int]] = defaultdict(set)
+    for d in docs:
+        by_story[d.story].add(story_of[d.id])
+    split = {k: v for k, v in by_story.items() if len(v) > 1}
+    owners = Counter(s for ids in by_story.values() for s in ids)
+    merged = {s for s, n in owners.items() if n > 1}
+    print(f"{len(by_story)} true stories; split {len(split)}; wrongly merged {len(merged)}")
+    assert not merged  # no hard negative ever joins another story
+    assert len(split) <= len(by_story) * 0.05
+    # pickup counts count distinct outlets
+    row = store.query("SELECT max(outlet_count) AS m, max(item_count) AS n FROM stories")[0]
+    assert row["m"] <= 5 and row["n"] >= 5
+
+
+def test_fuller_copy_becomes_representative_and_short_texts_need_exact(store: Store) -> None:
+    docs = {d.id: d for d in labelled_docs()}
+    base, updated = docs["en-01/base"], docs["en-01/updated"]
+    _source(store, "a", "A")
+    _source(store, "b", "B")
+    matcher = dedup.Matcher()
+    first = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
+        _item(base, "A", set()),)), matcher)
+    second = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
+        _item(updated, "B", set()),)), matcher)
+    assert second.copies == 1 and second.joined_story_ids == first.new_story_ids
+    story = store.query("SELECT * FROM stories")[0]
+    assert story["outlet_count"] == 2
+    assert story["representative_item_id"] == second.new_item_ids[0]
+    event = store.query("SELECT kind, item_id FROM story_events")[0]
+    assert event["kind"] == "representative"
+    # a 20-word snippet is not judged by similarity, but the same snippet elsewhere is exact
+    snippet = " ".join(base.text.split()[:20])
+    one = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
+        _item(docs["en-02/base"], "A", set(), text=snippet),)), matcher)
+    two = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
+        _item(docs["en-03/base"], "B", set(), text=snippet),)), matcher)
+    assert one.copies == 0 and two.copies == 1
+    kinds = [r[0] for r in store.query("SELECT match_kind FROM items ORDER BY id")]
+    assert kinds == ["first", "near", "first", "exact"]
+
+
+def test_same_url_from_an_aggregator_joins_the_story(store: Store) -> None:
+    d = labelled_docs()[0]
+    _source(store, "agg", "*")
+    _source(store, "own", "Own")
+    url = "https://own.example/story-1"
+    store.record_poll(PollRecord("own", NOW, "new", NOW, new_items=(
+        _item(d, "Own", set(), url=url),)), dedup.Matcher())
+    s = store.record_poll(PollRecord("agg", NOW, "new", NOW, new_items=(
+        _item(d, "Own", set(), text="A teaser only.", url=url),)), dedup.Matcher())
+    assert s.copies == 1
+    assert store.query("SELECT outlet_count, item_count FROM stories")[0][:] == (1, 2)
+
+
+def test_window_bounds_the_comparison(store: Store) -> None:
+    docs = {d.id: d for d in labelled_docs()}
+    _source(store, "a", "A")
+    matcher = dedup.Matcher()
+    store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
+        _item(docs["en-01/base"], "A", set()),)), matcher)
+    later = NOW + timedelta(days=15)
+    s = store.record_poll(PollRecord("a", later, "new", later, new_items=(
+        _item(docs["en-01/retitled"], "A", set()),)), matcher, timedelta(days=14))
+    assert s.copies == 0 and len(s.new_story_ids) == 1
+
+
+@pytest.mark.parametrize(("lines", "agency"), [
+    (["TEHRAN, Jan 20 (Reuters) - Officials said on Tuesday ...", "More."], "Reuters"),
+    (["DUBAI (AP) — A senior diplomat ..."], "AP"),
+    (["LONDON (Gulf Wire) - The embassy ..."], "Gulf Wire"),
+    (["AFP - Strikes spread ..."], "AFP"),
+    (["Body text.", "(Reporting by Parisa Hafezi; Editing by Alex Richardson)"], "Reuters"),
+    (["Body text.", "— Agence France-Presse"], "AFP"),
+    (["به گزارش ایسنا، کارگران پتروشیمی ..."], "ISNA"),
+    (["به گزارش خبرگزاری تسنیم، ..."], "Tasnim"),
+    (["(ايرنا) - متن خبر"], "IRNA"),
+    (["متن خبر.", "منبع: ایرنا"], "IRNA"),
+    (["The Associated Press reported that protests continued."], None),
+    (["به گزارش خبرنگار ما، تجمع ادامه داشت."], None),
+])
+def test_agency_credits(lines: list[str], agency: str | None) -> None:
+    assert wire.agency_of(lines) == agency
+
+
+def test_credits_are_stripped_before_hashing() -> None:
+    body = "Officials said the strike spread to three refineries on Tuesday. " * 10
+    a = dedup.fingerprint(f"TEHRAN (Reuters) - {body}\nMore text here about it.")
+    b = dedup.fingerprint(f"{body}\nMore text here about it.\n(Reporting by A; Editing by B)")
+    assert a.text_hash == b.text_hash
+
+
+def test_persian_letter_forms_and_zwnj_do_not_change_the_hash() -> None:
+    text = "کارگران می‌گویند اعتصاب ادامه دارد و کارخانه‌ها تعطیل شده‌اند. " * 12
+    variant = text.replace("ی", "ي").replace("ک", "ك").replace("\u200c", "")
+    assert dedup.fingerprint(text).text_hash == dedup.fingerprint(variant).text_hash
