@@ -25,6 +25,7 @@ COMMANDS = {
     "once": "poll the sources that are due (or --source ID, or --all) once and print a summary",
     "run": "run the daemon: poll due sources on a schedule until SIGTERM/SIGINT",
     "stories": "list recent stories with their outlets",
+    "rebuild-index": "recompute every dedup signature and the near-duplicate index",
     "demo": "run the whole job offline against the bundled outlet simulator",
 }
 
@@ -91,6 +92,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from monitor.daemon import run_daemon
 
         return asyncio.run(run_daemon(settings))
+    if args.command == "rebuild-index":
+        return commands.rebuild_index(settings)
     if args.command == "stories":
         return commands.stories(settings, limit=args.limit)
     raise AssertionError(args.command)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+import time
+from datetime import timedelta
 
 from tabulate import tabulate
 
-from monitor.app import open_store, poll_sources, running
+from monitor import dedup
+from monitor.app import open_store, poll_sources, running, utc_now
 from monitor.pipeline import SourceReport
 from monitor.settings import Settings
 from monitor.text import one_line
+from storage.records import Fingerprint
 
 
 def check_config(settings: Settings) -> int:
@@ -74,4 +78,26 @@ def stories(settings: Settings, *, limit: int) -> int:
     print(tabulate([[s.id, s.first_seen_at, s.outlet_count, s.first_outlet,
                      one_line(s.headline, 70)] for s in rows],
                    headers=["id", "first seen", "outlets", "first outlet", "headline"]))
+    return 0
+
+
+def rebuild_index(settings: Settings) -> int:
+    """Fingerprint every stored text again with the current parameters; rebuild the index."""
+    store = open_store(settings)
+    min_items = settings.dedup.boilerplate_min_items
+
+    def fingerprint(outlet: str, text: str) -> Fingerprint:
+        lines = dedup.paragraphs(text)
+        common = store.boilerplate_lines(outlet, map(dedup.line_hash, lines), min_items)
+        return dedup.fingerprint(text, common)
+
+    try:
+        started = time.monotonic()
+        report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
+                                     timedelta(seconds=settings.dedup.window))
+    finally:
+        store.close()
+    print(f"{report.items} items fingerprinted with {dedup.params_tag()}; "
+          f"{report.indexed_stories} stories indexed; {report.detached} copies detached "
+          f"({time.monotonic() - started:.1f}s)")
     return 0

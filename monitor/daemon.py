@@ -16,13 +16,14 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import poll_sources, running
 from monitor.pipeline import Deps, SourceReport
 from monitor.settings import Settings
+from storage import StorageError
 
 log = logging.getLogger("monitor.daemon")
 DRAIN_SECONDS = 30.0
@@ -52,6 +53,19 @@ class Daemon:
             self.in_flight.pop(source_id, None)
         return done
 
+    async def maintain(self) -> None:
+        """Hourly upkeep: stories older than the dedup window leave the band index."""
+        if self.stopping:
+            return
+        try:
+            pruned = self.deps.store.prune_index(
+                self.deps.clock(), timedelta(seconds=self.deps.settings.dedup.window))
+        except StorageError as exc:
+            log.warning("maintenance failed: %s", exc)
+            return
+        if pruned:
+            log.info("maintenance: %d stories left the dedup window", pruned)
+
     async def drain(self, deadline: float = DRAIN_SECONDS) -> None:
         self.stopping = True
         tasks = list(self.in_flight.values())
@@ -77,6 +91,9 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
                           next_run_time=datetime.now(UTC), id="tick", coalesce=True,
                           max_instances=1,
                           misfire_grace_time=max(60, int(settings.polling.tick * 10)))
+        scheduler.add_job(daemon.maintain, "interval", hours=1, id="maintenance",
+                          next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
+                          misfire_grace_time=3600)
         scheduler.start()
         log.info("daemon started: %d sources, tick %ss", len(settings.sources),
                  settings.polling.tick)

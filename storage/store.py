@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from storage import boilerplate, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
+from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
     ItemContent,
     KnownEntry,
@@ -191,6 +192,22 @@ class Store:
         )
 
     # -- entries and items -----------------------------------------------------------------------
+
+    def rebuild_index(self, fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime,
+                      window: timedelta) -> RebuildReport:
+        """Recompute every signature and the band index (see storage.rebuild)."""
+        try:
+            return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
+    def prune_index(self, now: datetime, window: timedelta) -> int:
+        """Take stories older than the dedup window out of the band index."""
+        try:
+            with self.write() as conn:
+                return stories.prune(conn, now - window)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
 
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:

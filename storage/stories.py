@@ -45,15 +45,15 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
             found, kind = decision.story_id, "near"
             similarity, make_rep = decision.similarity, decision.make_representative
     if found is None:
-        story_id = _new_story(conn, item_id, outlet, c, now)
+        story_id = new_story(conn, item_id, outlet, c, now)
         if fp is not None:
-            _save_signature(conn, item_id, story_id, fp, now)
-            _index(conn, item_id, fp)
+            save_signature(conn, item_id, story_id, fp, now)
+            index(conn, item_id, fp)
         return Assignment(story_id, "first", 1.0, True)
     conn.execute("UPDATE items SET story_id = ?, match_kind = ?, similarity = ? WHERE id = ?",
                  (found, kind, round(similarity, 4), item_id))
     if fp is not None:
-        _save_signature(conn, item_id, found, fp, now)
+        save_signature(conn, item_id, found, fp, now)
     if make_rep and fp is not None:
         _make_representative(conn, found, item_id, c, fp, now)
     refresh_story(conn, found, now, c.agency)
@@ -90,9 +90,20 @@ def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
     is_rep = row["representative_item_id"] == item_id
     if is_rep:
         unindex(conn, item_id)
-    _save_signature(conn, item_id, row["story_id"], fp, now)
+    save_signature(conn, item_id, row["story_id"], fp, now)
     if is_rep:
-        _index(conn, item_id, fp)
+        index(conn, item_id, fp)
+
+
+def prune(conn: sqlite3.Connection, since: datetime) -> int:
+    """Take stories first seen before `since` out of the band index; returns how many."""
+    old = conn.execute("SELECT id, representative_item_id FROM stories "
+                       "WHERE indexed = 1 AND first_seen_at < ?", (iso(since),)).fetchall()
+    for story_id, rep in old:
+        if rep is not None:
+            unindex(conn, rep)
+        conn.execute("UPDATE stories SET indexed = 0 WHERE id = ?", (story_id,))
+    return len(old)
 
 
 # -- layers --------------------------------------------------------------------------------------
@@ -138,7 +149,7 @@ def _near_candidates(conn: sqlite3.Connection, fp: Fingerprint,
 # -- writes --------------------------------------------------------------------------------------
 
 
-def _new_story(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
+def new_story(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
                now: datetime) -> int:
     cur = conn.execute(
         "INSERT INTO stories (headline, first_seen_at, last_seen_at, first_item_id, "
@@ -152,7 +163,7 @@ def _new_story(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemConte
     return story_id
 
 
-def _save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: Fingerprint,
+def save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: Fingerprint,
                     now: datetime) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO signatures (item_id, story_id, text_hash, word_count, "
@@ -162,7 +173,7 @@ def _save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: F
          fp.lead_minhash, fp.params, iso(now)))
 
 
-def _index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
+def index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
     """Put a representative in the band index; its keys are kept to take it out again."""
     conn.executemany("INSERT OR IGNORE INTO lsh_bands (band_key, item_id) VALUES (?, ?)",
                      [(key, item_id) for key in fp.bands])
@@ -193,7 +204,7 @@ def _make_representative(conn: sqlite3.Connection, story_id: int, item_id: int, 
                        (story_id,)).fetchone()[0]
     if old is not None:
         unindex(conn, old)
-    _index(conn, item_id, fp)
+    index(conn, item_id, fp)
     conn.execute("UPDATE stories SET representative_item_id = ?, headline = ? WHERE id = ?",
                  (item_id, c.title, story_id))
     conn.execute("INSERT INTO story_events (story_id, at, kind, item_id, detail) "

@@ -187,3 +187,43 @@ def test_persian_letter_forms_and_zwnj_do_not_change_the_hash() -> None:
     text = "کارگران می‌گویند اعتصاب ادامه دارد و کارخانه‌ها تعطیل شده‌اند. " * 12
     variant = text.replace("ی", "ي").replace("ک", "ك").replace("\u200c", "")
     assert dedup.fingerprint(text).text_hash == dedup.fingerprint(variant).text_hash
+
+
+def test_rebuild_index_keeps_story_ids_and_records_detaches(store: Store) -> None:
+    docs = [d for d in labelled_docs() if d.base in ("en-01", "fa-01")]
+    _source(store, "a", "A")
+    matcher = dedup.Matcher()
+    for d in docs:
+        store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
+            _item(d, f"Outlet {d.template}", set()),)), matcher)
+    before = dict(store.query("SELECT id, story_id FROM items"))
+    bands = store.query("SELECT count(*) FROM lsh_bands")[0][0]
+
+    def fingerprint(outlet: str, text: str) -> dedup.Fingerprint:
+        return dedup.fingerprint(text)
+
+    report = store.rebuild_index(fingerprint, matcher, NOW, timedelta(days=14))
+    assert report.detached == 0 and report.items == len(docs)
+    assert dict(store.query("SELECT id, story_id FROM items")) == before
+    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == bands
+
+    strict = dedup.Matcher(dedup.Thresholds(jaccard=1.01, containment=1.01, lead=1.01))
+    report = store.rebuild_index(fingerprint, strict, NOW, timedelta(days=14))
+    assert report.detached > 0
+    after = dict(store.query("SELECT id, story_id FROM items"))
+    moved = {i for i in before if after[i] != before[i]}
+    assert len(moved) == report.detached
+    assert all(before[i] in after.values() for i in before)  # old stories keep their ids
+    events = store.query("SELECT count(*) FROM story_events WHERE kind = 'detach'")[0][0]
+    assert events == report.detached
+
+
+def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
+    d = labelled_docs()[0]
+    _source(store, "a", "A")
+    store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(_item(d, "A", set()),)),
+                      dedup.Matcher())
+    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] > 0
+    assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14)) == 1
+    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == 0
+    assert store.query("SELECT indexed FROM stories")[0][0] == 0

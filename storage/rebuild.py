@@ -1,0 +1,112 @@
+"""Rebuild the dedup index after its parameters changed (shingles, permutations, normaliser).
+
+Every item with text gets a fresh signature; the band index is rebuilt from the representatives
+of stories inside the window; and every copy that joined its story as a near-duplicate is checked
+again against the representative. A copy that no longer matches is detached into a story of its
+own, and the detach is written to `story_events`. Story ids are never renumbered and stories are
+never merged here. Work is done in batches, each its own transaction, so the daemon can keep
+writing (it may miss a match against a story whose bands are being rebuilt).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import stories
+from storage.records import (
+    Candidate,
+    Fingerprint,
+    ItemContent,
+    StoryMatcher,
+    iso,
+    parse_iso,
+)
+
+Fingerprinter = Callable[[str, str], Fingerprint]  # (outlet, text) -> fingerprint
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    items: int
+    indexed_stories: int
+    detached: int
+
+
+Writer = Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+
+def rebuild(write: Writer, conn: sqlite3.Connection,
+            fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime, since: datetime,
+            batch: int = 500) -> RebuildReport:
+    items = indexed = detached = 0
+    with write() as w:
+        w.execute("DELETE FROM lsh_bands")
+        w.execute("UPDATE signatures SET band_keys = NULL")
+        w.execute("UPDATE stories SET indexed = (first_seen_at >= ?)", (iso(since),))
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT i.id, i.outlet, i.text, i.story_id, "
+            "(s.indexed = 1 AND s.representative_item_id = i.id) AS represents "
+            "FROM items i JOIN stories s ON s.id = i.story_id WHERE i.id > ? "
+            "AND i.text IS NOT NULL AND i.text != '' ORDER BY i.id LIMIT ?",
+            (last, batch)).fetchall()
+        if not rows:
+            break
+        with write() as w:
+            for r in rows:
+                fp = fingerprint(r["outlet"], r["text"])
+                stories.save_signature(w, r["id"], r["story_id"], fp, now)
+                if r["represents"] and fp.minhash is not None:
+                    stories.index(w, r["id"], fp)
+                    indexed += 1
+        items += len(rows)
+        last = rows[-1]["id"]
+    copies = conn.execute(
+        "SELECT i.id, i.story_id, s.representative_item_id AS rep FROM items i "
+        "JOIN stories s ON s.id = i.story_id WHERE i.match_kind = 'near' "
+        "AND i.id != s.representative_item_id ORDER BY i.id").fetchall()
+    for i in range(0, len(copies), batch):
+        with write() as w:
+            for c in copies[i:i + batch]:
+                if not _still_copy(w, matcher, c["id"], c["story_id"], c["rep"]):
+                    _detach(w, c["id"], c["story_id"], now)
+                    detached += 1
+    return RebuildReport(items, indexed, detached)
+
+
+def _stored(conn: sqlite3.Connection, item_id: int) -> Fingerprint | None:
+    row = conn.execute("SELECT * FROM signatures WHERE item_id = ?", (item_id,)).fetchone()
+    if row is None:
+        return None
+    return Fingerprint(row["text_hash"], row["word_count"], row["shingle_count"], row["minhash"],
+                       row["lead_minhash"], (), row["params"])
+
+
+def _still_copy(conn: sqlite3.Connection, matcher: StoryMatcher, item_id: int, story_id: int,
+                rep_id: int) -> bool:
+    item, rep = _stored(conn, item_id), _stored(conn, rep_id)
+    if item is None or rep is None or item.minhash is None:
+        return True  # nothing to judge with: leave it where it is
+    candidate = Candidate(story_id, rep_id, rep.word_count, rep.shingle_count, rep.minhash,
+                          rep.lead_minhash)
+    return matcher.choose(item, [candidate]) is not None
+
+
+def _detach(conn: sqlite3.Connection, item_id: int, story_id: int, now: datetime) -> None:
+    row = conn.execute("SELECT title, outlet, language, agency, first_seen_at FROM items "
+                       "WHERE id = ?", (item_id,)).fetchone()
+    content = ItemContent(title=row["title"], text=None, author=None, published_at=None,
+                          language=row["language"], status="ok", agency=row["agency"])
+    seen = parse_iso(row["first_seen_at"]) or now
+    new_story = stories.new_story(conn, item_id, row["outlet"], content, seen)
+    conn.execute("UPDATE signatures SET story_id = ? WHERE item_id = ?", (new_story, item_id))
+    conn.execute("INSERT INTO story_events (story_id, at, kind, item_id, other_story_id, detail) "
+                 "VALUES (?, ?, 'detach', ?, ?, ?)",
+                 (story_id, iso(now), item_id, new_story,
+                  "no longer a near copy of the representative after rebuild-index"))
+    stories.refresh_story(conn, story_id, now)
