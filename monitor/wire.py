@@ -41,7 +41,9 @@ _EN_TRAILER = re.compile(
     r"|with (afp|reuters|ap)\.?)\s*$",
     re.IGNORECASE)
 _FA_LEAD = re.compile(r"^\s*به گزارش\s+(?:خبرگزاری\s+)?([^،,:]{2,30}?)\s*[،,:]\s*")
-_FA_PAREN = re.compile(rf"^\s*\(([^()]{{2,30}})\)\s*{_DASH}+\s*")
+# "(ایرنا) -", "استکهلم (آوانگار)،"
+_FA_PAREN = re.compile(rf"^\s*(?:[^\s()،,]{{2,20}}\s*)?\(([^()]{{2,30}})\)\s*(?:{_DASH}+|[،,:])\s*")
+_FA_PAREN_TRAILER = re.compile(r"^\s*\(([^()a-zA-Z]{2,30})\)\s*\.?\s*$")
 _FA_TRAILER = re.compile(r"^\s*(?:منبع|منبع خبر)\s*:\s*(?:خبرگزاری\s+)?(\S+(?:\s\S+)?)\s*\.?\s*$")
 
 
@@ -62,8 +64,8 @@ def agency_of(lines: list[str]) -> str | None:
             return _canonical(m.group(1), strict=True)
         if (m := _FA_LEAD.match(line)) and (found := _canonical(m.group(1), strict=True)):
             return found
-        if (m := _FA_PAREN.match(line)) and (found := _canonical(m.group(1), strict=True)):
-            return found
+        if m := _FA_PAREN.match(line):
+            return _canonical(m.group(1), strict=False)
     for line in reversed(lines[-3:]):
         if len(line) > 200:
             continue
@@ -76,6 +78,8 @@ def agency_of(lines: list[str]) -> str | None:
         m = _FA_TRAILER.match(line)
         if m and (found := _canonical(m.group(1), strict=True)):
             return found
+        if m := _FA_PAREN_TRAILER.match(line):
+            return _canonical(m.group(1), strict=False)
     return None
 
 
@@ -90,7 +94,7 @@ def strip_credits(lines: list[str]) -> list[str]:
         if m and _canonical(m.group(1), strict=True):
             first = first[m.end():]
         out[0] = first
-    while out and len(out[-1]) <= 200 and (_EN_TRAILER.match(out[-1])
-                                           or _FA_TRAILER.match(out[-1])):
+    while out and len(out[-1]) <= 200 and (_EN_TRAILER.match(out[-1]) or _FA_TRAILER.match(
+            out[-1]) or _FA_PAREN_TRAILER.match(out[-1])):
         out.pop()
     return [line for line in out if line.strip()]

@@ -227,3 +227,12 @@ def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
     assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14)) == 1
     assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == 0
     assert store.query("SELECT indexed FROM stories")[0][0] == 0
+
+
+@pytest.mark.parametrize(("lines", "agency"), [
+    (["استکهلم (آوانگار)، یک دیپلمات ..."], "آوانگار"),
+    (["متن خبر.", "(آوانگار)"], "آوانگار"),
+    (["(ایسنا)، کارگران ..."], "ISNA"),
+])
+def test_persian_datelines_and_trailing_credits(lines: list[str], agency: str) -> None:
+    assert wire.agency_of(lines) == agency

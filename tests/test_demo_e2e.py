@@ -70,3 +70,40 @@ def test_monitor_once_on_the_simulator_then_again_with_nothing_new(tmp_path: Pat
         stories = monitor("--config", config, "stories", "--limit", "5")
         assert stories.returncode == 0 and "headline" in stories.stdout
         db.close()
+
+
+def test_demo_wire_stories_collapse_into_one_story_each(tmp_path: Path) -> None:
+    """All rounds in-process; every story must hold pieces of one article, and every article's
+    fetched pieces must sit in one story (the corpus says which pieces are copies)."""
+    import asyncio
+
+    from monitor.app import poll_sources, running
+    from monitor.settings import load_settings
+
+    with Simulator(slow=False) as sim:
+        settings = load_settings(write_config(tmp_path, sim))
+        url_to_article = {}
+
+        async def rounds() -> None:
+            async with running(settings) as deps:
+                for number in range(1, 5):
+                    for piece in sim.set_round(number):
+                        url_to_article[sim.article_url(piece)] = piece.article_id
+                    await poll_sources(deps, deps.store.source_ids())
+
+        asyncio.run(rounds())
+    db = sqlite3.connect(tmp_path / "feed-monitor.db")
+    rows = db.execute("SELECT url, story_id FROM items WHERE story_id IS NOT NULL").fetchall()
+    articles_of_story: dict[int, set[str]] = {}
+    stories_of_article: dict[str, set[int]] = {}
+    for url, story in rows:
+        article = url_to_article[url]
+        articles_of_story.setdefault(story, set()).add(article)
+        stories_of_article.setdefault(article, set()).add(story)
+    merged = {s: a for s, a in articles_of_story.items() if len(a) > 1}
+    split = {a: s for a, s in stories_of_article.items() if len(s) > 1}
+    assert not merged and not split, (merged, split)
+    wire = db.execute("SELECT count(*) FROM stories WHERE outlet_count >= 3 AND agency IS NOT NULL"
+                      ).fetchone()[0]
+    assert wire >= 8
+    db.close()
