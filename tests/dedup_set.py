@@ -17,6 +17,7 @@ Hard negatives (label: different story):
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import dataclass
@@ -180,7 +181,7 @@ def labelled_pairs(docs: tuple[Doc, ...]) -> list[tuple[Doc, Doc, bool, str]]:
     bases = [d for d in docs if d.role == "base"]
     for lang in ("en", "fa"):
         same = [d for d in bases if d.language == lang]
-        for a, b in zip(same, same[1:], strict=False):
+        for a, b in itertools.pairwise(same):
             pairs.append((a, b, False, "template"))
             pairs.append((a, next(d for d in docs if d.base == b.base and d.role == "followup"),
                           False, "template"))
