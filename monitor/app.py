@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from monitor.gate import Gate
 from monitor.http import Fetcher
@@ -72,3 +72,13 @@ async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceRepo
 
     sources = [s for sid in source_ids if (s := deps.settings.source(sid)) is not None]
     return list(await asyncio.gather(*(one(s) for s in sources)))
+
+
+def maintain(deps: Deps) -> tuple[int, int]:
+    """Stories older than the dedup window leave the band index; raw HTML past its retention is
+    deleted. Returns (stories pruned, raw pages deleted)."""
+    now = deps.clock()
+    settings = deps.settings
+    pruned = deps.store.prune_index(now, timedelta(seconds=settings.dedup.window))
+    raw = deps.store.prune_raw_pages(now - timedelta(seconds=settings.database.raw_html_retention))
+    return pruned, raw

@@ -9,7 +9,7 @@ from datetime import timedelta
 from tabulate import tabulate
 
 from monitor import dedup
-from monitor.app import open_store, poll_sources, running, utc_now
+from monitor.app import maintain, open_store, poll_sources, running, utc_now
 from monitor.pipeline import SourceReport
 from monitor.settings import Settings
 from monitor.text import one_line
@@ -59,6 +59,7 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
             print("no source is due (use --all to poll every source)")
             return 0
         reports = await poll_sources(deps, ids)
+        maintain(deps)
     print(report_table(reports))
     failed = sum(r.outcome == "error" for r in reports)
     print(f"\n{len(reports)} sources polled, {sum(r.new for r in reports)} new items, "

@@ -16,11 +16,11 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import poll_sources, running
+from monitor.app import maintain, poll_sources, running
 from monitor.pipeline import Deps, SourceReport
 from monitor.settings import Settings
 from storage import StorageError
@@ -54,17 +54,16 @@ class Daemon:
         return done
 
     async def maintain(self) -> None:
-        """Hourly upkeep: stories older than the dedup window leave the band index."""
+        """Hourly upkeep: old stories leave the dedup index; old raw HTML is deleted."""
         if self.stopping:
             return
         try:
-            pruned = self.deps.store.prune_index(
-                self.deps.clock(), timedelta(seconds=self.deps.settings.dedup.window))
+            pruned, raw = maintain(self.deps)
         except StorageError as exc:
             log.warning("maintenance failed: %s", exc)
             return
-        if pruned:
-            log.info("maintenance: %d stories left the dedup window", pruned)
+        log.info("maintenance: %d stories left the dedup window, %d raw pages deleted",
+                 pruned, raw)
 
     async def drain(self, deadline: float = DRAIN_SECONDS) -> None:
         self.stopping = True

@@ -209,6 +209,15 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
+    def prune_raw_pages(self, before: datetime) -> int:
+        """Delete compressed article HTML fetched before `before` (raw_html_retention)."""
+        try:
+            with self.write() as conn:
+                return conn.execute("DELETE FROM raw_pages WHERE fetched_at < ?",
+                                    (iso(before),)).rowcount
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:
         """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""

@@ -303,3 +303,23 @@ def test_locked_database_loses_nothing_and_writes_nothing_half_done(
     assert again.outcome == "new" and again.new == 1
     assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 1
     conn.close()
+
+
+def test_raw_html_is_kept_then_pruned_after_its_retention(
+        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.app import maintain
+
+    settings = make_settings(healthy(server))  # default retention: 30 days
+    poll(settings)
+    assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 1
+
+    async def later() -> tuple[int, int]:
+        clock = lambda: datetime.now(UTC) + timedelta(days=31)  # noqa: E731
+        async with running(settings, clock=clock) as deps:
+            return maintain(deps)
+
+    pruned, raw = asyncio.run(later())
+    assert raw == 1 and pruned == 1  # past the 30-day retention and the 14-day dedup window
+    assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 0
