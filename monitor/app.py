@@ -79,6 +79,6 @@ def maintain(deps: Deps) -> tuple[int, int]:
     deleted. Returns (stories pruned, raw pages deleted)."""
     now = deps.clock()
     settings = deps.settings
-    pruned = deps.store.prune_index(now, timedelta(seconds=settings.dedup.window))
+    pruned = deps.store.prune_index(now, timedelta(seconds=settings.dedup.window), deps.matcher)
     raw = deps.store.prune_raw_pages(now - timedelta(seconds=settings.database.raw_html_retention))
     return pruned, raw

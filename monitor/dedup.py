@@ -9,8 +9,8 @@ into shingles. Two MinHash signatures are made with the same permutations:
   to their first paragraphs keep this part even when an editor rewrote the lede, so it finds
   truncated copies whose full-text Jaccard is low.
 
-Band keys (LSH) are 63-bit integers: the band number in the top bits, a hash of the band's rows
-below. Only story representatives are indexed (storage.stories); a candidate is accepted when
+Band keys (LSH) are 47-bit hashes of the band number and the band's rows (six bytes each in
+SQLite). Only story representatives are indexed (storage.stories); a candidate is accepted when
 its estimated Jaccard is high, or when the smaller text is mostly contained in the larger one
 (a cut copy, or an update with paragraphs added). Thresholds and the shingle kind were chosen
 by measurement on tests/data (see benchmarks/shingles.py and the README).
@@ -71,8 +71,7 @@ def paragraphs(text: str | None) -> list[str]:
 
 def line_hash(line: str) -> int:
     """63-bit hash of a normalised paragraph (for per-outlet boilerplate counts)."""
-    digest = hashlib.blake2b(search_form(line).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return _hash63(search_form(line).encode("utf-8"))
 
 
 def shingles(norm: str, kind: str = SHINGLE) -> list[str]:
@@ -115,8 +114,13 @@ def band_keys(full: list[int], lead: list[int] | None) -> tuple[int, ...]:
 
 
 def _band_key(band: int, rows: list[int]) -> int:
-    digest = hashlib.blake2b(struct.pack(f"<{len(rows)}I", *rows), digest_size=7).digest()
-    return (band << 56) | int.from_bytes(digest, "little")
+    """47 bits (six bytes in SQLite) of a hash of the band number and its rows."""
+    digest = hashlib.blake2b(struct.pack(f"<B{len(rows)}I", band, *rows), digest_size=6).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def _hash63(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
 def fingerprint(text: str | None, boilerplate: set[int] | frozenset[int] = frozenset(),
@@ -129,7 +133,7 @@ def fingerprint(text: str | None, boilerplate: set[int] | frozenset[int] = froze
     norm = search_form("\n".join(body))
     tokens = words(norm)
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
-    text_hash = hashlib.sha1("".join(tokens).encode("utf-8")).hexdigest()
+    text_hash = _hash63("".join(tokens).encode("utf-8"))
     shingled = sorted(set(shingles(norm, shingle)))
     if len(tokens) < MIN_WORDS or not shingled:
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
@@ -187,6 +191,10 @@ class Matcher:
 
     def __init__(self, thresholds: Thresholds = Thresholds()) -> None:
         self.thresholds = thresholds
+
+    def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
+        return band_keys(list(unpack(minhash)), list(unpack(lead_minhash)) if lead_minhash
+                         else None)
 
     def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None:
         best: tuple[float, Candidate, Scores] | None = None

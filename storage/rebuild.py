@@ -45,7 +45,6 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
     items = indexed = detached = 0
     with write() as w:
         w.execute("DELETE FROM lsh_bands")
-        w.execute("UPDATE signatures SET band_keys = NULL")
         w.execute("UPDATE stories SET indexed = (first_seen_at >= ?)", (iso(since),))
     last = 0
     while True:
@@ -80,7 +79,8 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
 
 
 def _stored(conn: sqlite3.Connection, item_id: int) -> Fingerprint | None:
-    row = conn.execute("SELECT * FROM signatures WHERE item_id = ?", (item_id,)).fetchone()
+    row = conn.execute("SELECT g.*, p.params FROM signatures g JOIN dedup_params p "
+                       "ON p.id = g.params_id WHERE g.item_id = ?", (item_id,)).fetchone()
     if row is None:
         return None
     return Fingerprint(row["text_hash"], row["word_count"], row["shingle_count"], row["minhash"],

@@ -118,7 +118,7 @@ class Fingerprint:
     to judge); ``bands`` are the LSH keys of both signatures; ``params`` names how it was made.
     """
 
-    text_hash: str
+    text_hash: int
     word_count: int
     shingle_count: int
     minhash: bytes | None
@@ -151,6 +151,10 @@ class StoryMatcher(Protocol):
     """Decides, inside the write transaction, which candidate story a new item is a copy of."""
 
     def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None: ...
+
+    def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
+        """The LSH keys of stored signatures (to take an item out of the index)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -181,21 +181,25 @@ _DEDUP = [
     # one row per item with text: how it was fingerprinted. The LSH index holds only each story's
     # representative, so candidates are stories and copies never chain off each other.
     """
+    CREATE TABLE dedup_params (
+        id INTEGER PRIMARY KEY,
+        params TEXT NOT NULL UNIQUE
+    )
+    """,
+    """
     CREATE TABLE signatures (
         item_id INTEGER PRIMARY KEY REFERENCES items (id),
         story_id INTEGER NOT NULL REFERENCES stories (id),
-        text_hash TEXT NOT NULL,
+        text_hash INTEGER NOT NULL,
         word_count INTEGER NOT NULL,
         shingle_count INTEGER NOT NULL,
         minhash BLOB,
         lead_minhash BLOB,
-        band_keys BLOB,
-        params TEXT NOT NULL,
+        params_id INTEGER NOT NULL REFERENCES dedup_params (id),
         created_at TEXT NOT NULL
     )
     """,
     "CREATE INDEX signatures_text_hash ON signatures (text_hash)",
-    "CREATE INDEX signatures_story ON signatures (story_id)",
     """
     CREATE TABLE lsh_bands (
         band_key INTEGER NOT NULL,

@@ -201,11 +201,11 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
-    def prune_index(self, now: datetime, window: timedelta) -> int:
+    def prune_index(self, now: datetime, window: timedelta, matcher: StoryMatcher) -> int:
         """Take stories older than the dedup window out of the band index."""
         try:
             with self.write() as conn:
-                return stories.prune(conn, now - window)
+                return stories.prune(conn, now - window, matcher)
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
@@ -289,8 +289,8 @@ class Store:
                 for rev in record.revisions:
                     self._revise_item(conn, rev.item_id, rev.content, rev.feed_hash,
                                       rev.updated_at, rev.reason, record.checked_at)
-                    if rev.fingerprint is not None:
-                        stories.update_signature(conn, rev.item_id, rev.fingerprint,
+                    if rev.fingerprint is not None and matcher is not None:
+                        stories.update_signature(conn, rev.item_id, rev.fingerprint, matcher,
                                                  record.checked_at)
                     revised.append(rev.item_id)
                 self._update_source(conn, record, bool(new_ids))

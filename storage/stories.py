@@ -13,7 +13,6 @@ Story ids never change. A fuller copy may become the representative (recorded in
 from __future__ import annotations
 
 import sqlite3
-import struct
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,8 +53,8 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
                  (found, kind, round(similarity, 4), item_id))
     if fp is not None:
         save_signature(conn, item_id, found, fp, now)
-    if make_rep and fp is not None:
-        _make_representative(conn, found, item_id, c, fp, now)
+    if make_rep and fp is not None and matcher is not None:
+        _make_representative(conn, found, item_id, c, fp, matcher, now)
     refresh_story(conn, found, now, c.agency)
     return Assignment(found, kind, similarity, False)
 
@@ -80,7 +79,7 @@ def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,
 
 
 def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
-                     now: datetime) -> None:
+                     matcher: StoryMatcher, now: datetime) -> None:
     """A revised item: replace its signature (and its bands, if it represents its story)."""
     row = conn.execute("SELECT s.story_id, st.representative_item_id FROM signatures s "
                        "JOIN stories st ON st.id = s.story_id WHERE s.item_id = ?",
@@ -89,19 +88,19 @@ def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
         return
     is_rep = row["representative_item_id"] == item_id
     if is_rep:
-        unindex(conn, item_id)
+        unindex(conn, item_id, matcher)
     save_signature(conn, item_id, row["story_id"], fp, now)
     if is_rep:
         index(conn, item_id, fp)
 
 
-def prune(conn: sqlite3.Connection, since: datetime) -> int:
+def prune(conn: sqlite3.Connection, since: datetime, matcher: StoryMatcher) -> int:
     """Take stories first seen before `since` out of the band index; returns how many."""
     old = conn.execute("SELECT id, representative_item_id FROM stories "
                        "WHERE indexed = 1 AND first_seen_at < ?", (iso(since),)).fetchall()
     for story_id, rep in old:
         if rep is not None:
-            unindex(conn, rep)
+            unindex(conn, rep, matcher)
         conn.execute("UPDATE stories SET indexed = 0 WHERE id = ?", (story_id,))
     return len(old)
 
@@ -123,7 +122,7 @@ def _by_url(conn: sqlite3.Connection, item_id: int, urls: tuple[str | None, ...]
     return int(row[0]) if row else None
 
 
-def _by_text_hash(conn: sqlite3.Connection, item_id: int, text_hash: str,
+def _by_text_hash(conn: sqlite3.Connection, item_id: int, text_hash: int,
                   since: datetime) -> int | None:
     row = conn.execute(
         "SELECT g.story_id FROM signatures g JOIN stories s ON s.id = g.story_id "
@@ -167,43 +166,40 @@ def save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: Fi
                     now: datetime) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO signatures (item_id, story_id, text_hash, word_count, "
-        "shingle_count, minhash, lead_minhash, params, created_at) "
+        "shingle_count, minhash, lead_minhash, params_id, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (item_id, story_id, fp.text_hash, fp.word_count, fp.shingle_count, fp.minhash,
-         fp.lead_minhash, fp.params, iso(now)))
+         fp.lead_minhash, params_id(conn, fp.params), iso(now)))
 
 
 def index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
-    """Put a representative in the band index; its keys are kept to take it out again."""
+    """Put a story's representative in the band index."""
     conn.executemany("INSERT OR IGNORE INTO lsh_bands (band_key, item_id) VALUES (?, ?)",
                      [(key, item_id) for key in fp.bands])
-    conn.execute("UPDATE signatures SET band_keys = ? WHERE item_id = ?",
-                 (pack_keys(fp.bands), item_id))
 
 
-def unindex(conn: sqlite3.Connection, item_id: int) -> None:
-    row = conn.execute("SELECT band_keys FROM signatures WHERE item_id = ?", (item_id,)).fetchone()
+def unindex(conn: sqlite3.Connection, item_id: int, matcher: StoryMatcher) -> None:
+    """Take an item out of the band index; its keys are recomputed from its stored signature."""
+    row = conn.execute("SELECT minhash, lead_minhash FROM signatures WHERE item_id = ?",
+                       (item_id,)).fetchone()
     if row is None or row[0] is None:
         return
     conn.executemany("DELETE FROM lsh_bands WHERE band_key = ? AND item_id = ?",
-                     [(key, item_id) for key in unpack_keys(row[0])])
-    conn.execute("UPDATE signatures SET band_keys = NULL WHERE item_id = ?", (item_id,))
+                     [(key, item_id) for key in matcher.bands(row[0], row[1])])
 
 
-def pack_keys(keys: tuple[int, ...]) -> bytes:
-    return struct.pack(f"<{len(keys)}q", *keys)
-
-
-def unpack_keys(blob: bytes) -> tuple[int, ...]:
-    return struct.unpack(f"<{len(blob) // 8}q", blob)
+def params_id(conn: sqlite3.Connection, params: str) -> int:
+    conn.execute("INSERT OR IGNORE INTO dedup_params (params) VALUES (?)", (params,))
+    return int(conn.execute("SELECT id FROM dedup_params WHERE params = ?",
+                            (params,)).fetchone()[0])
 
 
 def _make_representative(conn: sqlite3.Connection, story_id: int, item_id: int, c: ItemContent,
-                         fp: Fingerprint, now: datetime) -> None:
+                         fp: Fingerprint, matcher: StoryMatcher, now: datetime) -> None:
     old = conn.execute("SELECT representative_item_id FROM stories WHERE id = ?",
                        (story_id,)).fetchone()[0]
     if old is not None:
-        unindex(conn, old)
+        unindex(conn, old, matcher)
     index(conn, item_id, fp)
     conn.execute("UPDATE stories SET representative_item_id = ?, headline = ? WHERE id = ?",
                  (item_id, c.title, story_id))

@@ -224,7 +224,7 @@ def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
     store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(_item(d, "A", set()),)),
                       dedup.Matcher())
     assert store.query("SELECT count(*) FROM lsh_bands")[0][0] > 0
-    assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14)) == 1
+    assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14), dedup.Matcher()) == 1
     assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == 0
     assert store.query("SELECT indexed FROM stories")[0][0] == 0
 
