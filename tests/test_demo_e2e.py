@@ -107,3 +107,37 @@ def test_demo_wire_stories_collapse_into_one_story_each(tmp_path: Path) -> None:
                       ).fetchone()[0]
     assert wire >= 8
     db.close()
+
+
+def test_monitor_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    with Simulator(slow=False) as sim:
+        sim.set_round(1)
+        config = write_config(tmp_path, sim)
+        text = config.read_text().replace('interval = "5m"', 'interval = "5m"\ntick = "200ms"')
+        config.write_text(text)
+        proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            deadline = time.monotonic() + 60
+            polled = 0
+            while time.monotonic() < deadline and polled < len(OUTLETS):
+                time.sleep(0.3)
+                try:
+                    db = sqlite3.connect(tmp_path / "feed-monitor.db")
+                    polled = db.execute("SELECT count(*) FROM sources "
+                                        "WHERE last_checked_at IS NOT NULL").fetchone()[0]
+                    db.close()
+                except sqlite3.Error:
+                    continue
+            assert polled == len(OUTLETS)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "daemon stopped" in err and "outcome=new" in err
