@@ -47,7 +47,7 @@ async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     try:
         await pool.start()
         yield Deps(settings=settings, store=store, fetcher=fetcher, pool=pool,
-                   gate=Gate(settings.topics.gate_terms), clock=clock, rng=random.Random())
+                   gate=Gate(settings.topics), clock=clock, rng=random.Random())
     finally:
         await fetcher.aclose()
         await pool.close()

@@ -23,7 +23,7 @@ def check_config(settings: Settings) -> int:
     print(f"  sources: {len(settings.sources)} ({len(enabled)} enabled; "
           f"{sum(s.language == 'fa' for s in enabled)} Persian, "
           f"{sum(s.gated for s in enabled)} gated)")
-    print(f"  gate terms: {len(settings.topics.gate_terms)}")
+    print(f"  topics: {', '.join(settings.topics.names())}")
     return 0
 
 

@@ -23,11 +23,11 @@ from monitor.errors import ConfigError
 from monitor.secrets import Secret, SecretRef, parse_secret_ref
 from monitor.sources_config import (
     SourceConfig,
-    TopicsConfig,
     load_sources,
     load_topics,
     read_toml,
 )
+from monitor.topics import TopicsConfig
 from monitor.units import parse_duration, parse_size
 
 CONFIG_ENV = "FEED_MONITOR_CONFIG"
@@ -315,7 +315,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     polling = PollingSettings(**{k: v[f"polling.{k}"]
                                  for k in PollingSettings.__dataclass_fields__})
     sources: tuple[SourceConfig, ...] = ()
-    topics = TopicsConfig(gate_terms=())
+    topics = TopicsConfig()
     if v["files.sources"]:
         sources = load_sources(base / v["files.sources"], polling.interval or 900.0,
                                polling.min_interval or 0.0, problems)

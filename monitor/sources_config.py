@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.text import normalize
+from monitor import topics
+from monitor.topics import TopicsConfig
 from monitor.units import parse_duration
 from monitor.urls import is_http_url
 
@@ -46,13 +47,6 @@ class SourceConfig:
     @property
     def aggregator(self) -> bool:
         return self.outlet == ANY_OUTLET
-
-
-@dataclass(frozen=True)
-class TopicsConfig:
-    """The cheap gate for general feeds: an entry passes when any term matches its title/summary."""
-
-    gate_terms: tuple[str, ...]
 
 
 def read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
@@ -143,19 +137,8 @@ def load_sources(path: Path, default_interval: float, min_interval: float,
 
 
 def load_topics(path: Path, problems: list[str]) -> TopicsConfig:
+    """Read topics.toml: alias groups and topic rules (see monitor.topics)."""
     data = read_toml(path, problems)
-    for key in sorted(set(data) - {"gate"}):
-        problems.append(f"{path}: {key}: unknown key")
-    gate = data.get("gate", {})
-    if not isinstance(gate, dict):
-        problems.append(f"{path}: gate: expected a table")
-        return TopicsConfig(gate_terms=())
-    for key in sorted(set(gate) - {"terms"}):
-        problems.append(f"{path}: gate.{key}: unknown key")
-    terms = gate.get("terms", [])
-    if not isinstance(terms, list) or not all(isinstance(t, str) and t.strip() for t in terms):
-        problems.append(f"{path}: gate.terms: expected a list of non-empty strings")
-        return TopicsConfig(gate_terms=())
-    if not terms:
-        problems.append(f"{path}: gate.terms: empty; general sources would skip every entry")
-    return TopicsConfig(gate_terms=tuple(normalize(t, zwnj="drop") for t in terms))
+    if not data:
+        return TopicsConfig()
+    return topics.load(data, path, problems)
