@@ -6,8 +6,8 @@
     plan                       known entries dropped (key, GUID or link); revisions and retries kept
     gate                       general sources: title/summary must match a gate term, else skipped
     fetch + extract articles   same client and caps; extraction in workers; feed text as fallback
-    fingerprint                agency credit; dedup signature without the outlet's boilerplate
-    write                      ONE transaction: items, story assignment, fetch log, source state
+    annotate                   agency credit, dedup signature, topics, alert requests
+    write                      ONE transaction: items, stories, topics, alerts, fetch log, state
     on a MonitorError          recorded on the source, retried after a back-off; others unaffected
 
 Everything with a side effect comes in through `Deps`, so tests pass real servers and files.
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from monitor import dedup, wire
+from monitor import alert_rules, dedup, topics, wire
 from monitor.articles import ArticleResult, fetch_article, skipped_content
 from monitor.dedup import Matcher
 from monitor.errors import FetchError, MonitorError, ParseError, WorkerError
@@ -38,12 +38,15 @@ from monitor.text import one_line
 from monitor.workers import WorkerPool
 from storage import StorageError, Store
 from storage.records import (
+    AlertRequest,
     FetchLog,
     Fingerprint,
+    ItemContent,
     ItemRevision,
     NewItem,
     PollRecord,
     SourceState,
+    TopicHit,
 )
 
 log = logging.getLogger("monitor.pipeline")
@@ -112,7 +115,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = _build(source, gated, articles, now)
-        new_items, revisions = _fingerprint(deps, new_items, revisions, source.outlet)
+        new_items, revisions = _annotate(deps, source, state, now, new_items, revisions)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, now, fetched), status=fetched.status,
@@ -123,7 +126,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             new_items=tuple(new_items), revisions=tuple(revisions),
         )
         summary = deps.store.record_poll(record, deps.matcher,
-                                         timedelta(seconds=deps.settings.dedup.window))
+                                         timedelta(seconds=deps.settings.dedup.window),
+                                         deps.settings.alerts.rollups)
     except (MonitorError, StorageError) as exc:
         return _fail(deps, source, state, now, started, fetches, exc)
     report = SourceReport(
@@ -131,6 +135,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         new=sum(1 for i in new_items if i.content.status != "skipped"),
         skipped=sum(1 for i in new_items if i.content.status == "skipped"),
         revised=len(revisions), articles_fetched=len(to_fetch), copies=summary.copies,
+        alerts=summary.alerts,
         failed_articles=sum(1 for a in articles.values() if a.content.status in ("error",)),
         conditional=fetched.conditional, ms=_ms(started), problem=parsed.problem,
         new_story_ids=summary.new_story_ids,
@@ -232,32 +237,42 @@ def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
     return new_items, revisions
 
 
-def _fingerprint(deps: Deps, new_items: list[NewItem], revisions: list[ItemRevision],
-                 source_outlet: str) -> tuple[list[NewItem], list[ItemRevision]]:
-    """Agency and dedup fingerprint of every item with text (outlet boilerplate left out)."""
-    min_items = deps.settings.dedup.boilerplate_min_items
+def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
+              new_items: list[NewItem], revisions: list[ItemRevision],
+              ) -> tuple[list[NewItem], list[ItemRevision]]:
+    """Agency, dedup fingerprint (outlet boilerplate left out), topics and alert requests of
+    every item with text. A source's first successful run is a silent back-fill."""
+    settings, alerts = deps.settings, deps.settings.alerts
+    backfill = state.last_success_at is None
 
-    def fp(outlet: str, text: str | None) -> tuple[Fingerprint, str | None]:
-        lines = dedup.paragraphs(text)
-        common = deps.store.boilerplate_lines(outlet, map(dedup.line_hash, lines), min_items)
-        return dedup.fingerprint(text, common), wire.agency_of(lines)
+    def annotate(outlet: str, c: ItemContent) -> tuple[ItemContent, Fingerprint,
+                                                        tuple[TopicHit, ...],
+                                                        tuple[AlertRequest, ...]]:
+        lines = dedup.paragraphs(c.text)
+        common = deps.store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
+                                              settings.dedup.boilerplate_min_items)
+        language = c.language or source.language
+        hits = tuple(TopicHit(m.topic, m.score, m.matched) for m in topics.classify(
+            settings.topics, c.title, c.text or "", language))
+        wanted = alert_rules.requests(alerts.rules, alerts.channels, hits, language, source.id,
+                                      c.published_at, now, alerts.max_age, backfill)
+        content = replace(c, agency=c.agency or wire.agency_of(lines))
+        return content, dedup.fingerprint(c.text, common), hits, wanted
 
     items = []
     for item in new_items:
         if item.content.status == "skipped" or not item.content.text:
             items.append(item)
             continue
-        fingerprint, agency = fp(item.outlet, item.content.text)
-        content = replace(item.content, agency=item.content.agency or agency)
-        items.append(replace(item, content=content, fingerprint=fingerprint))
+        content, fp, hits, wanted = annotate(item.outlet, item.content)
+        items.append(replace(item, content=content, fingerprint=fp, topics=hits, alerts=wanted))
     revs = []
     for rev in revisions:
-        if not rev.content.text or rev.content.status == "skipped":
+        if rev.content.status == "skipped" or not rev.content.text:
             revs.append(rev)
             continue
-        fingerprint, agency = fp(source_outlet, rev.content.text)
-        content = replace(rev.content, agency=rev.content.agency or agency)
-        revs.append(replace(rev, content=content, fingerprint=fingerprint))
+        content, fp, hits, wanted = annotate(source.outlet, rev.content)
+        revs.append(replace(rev, content=content, fingerprint=fp, topics=hits, alerts=wanted))
     return items, revs
 
 

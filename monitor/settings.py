@@ -15,10 +15,11 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.alert_rules import AlertRule, ChannelPolicy, load_rules
 from monitor.errors import ConfigError
 from monitor.secrets import Secret, SecretRef, parse_secret_ref
 from monitor.sources_config import (
@@ -81,6 +82,21 @@ def _positive_duration(v: Any) -> float:
     return seconds
 
 
+CHANNELS = ("console", "email", "slack", "webhook")
+
+
+def _mode(v: Any) -> str:
+    if v not in ("immediate", "digest"):
+        raise ValueError(f"expected 'immediate' or 'digest', got {v!r}")
+    return str(v)
+
+
+def _int_list(v: Any) -> tuple[int, ...]:
+    if not isinstance(v, list):
+        raise ValueError("expected a list of whole numbers")
+    return tuple(sorted({_positive_int(x) for x in v}))
+
+
 def _networks(v: Any) -> tuple[Network, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of address ranges such as ['127.0.0.0/8']")
@@ -136,6 +152,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.slack.webhook_url", None, "the webhook URL: webhook_url_env = 'VAR' or webhook_url_file = 'path'", parse_secret_ref),
     Setting("alerts.webhook.enabled", False, "POST alerts as JSON to a URL", _bool),
     Setting("alerts.webhook.url", None, "the URL: url_env = 'VAR' or url_file = 'path'", parse_secret_ref),
+    Setting("alerts.email.ca_file", "", "extra CA certificates (PEM) to trust for the SMTP server; empty: the system's", lambda v: v if isinstance(v, str) else _string(v)),
+    Setting("alerts.max_age", "24h", "items published longer ago than this never alert (catch-up after an outage included)", _positive_duration),
+    Setting("alerts.rollups", [5, 10], "a story that alerted alerts again once when carried by this many outlets (per threshold)", _int_list),
+    Setting("alerts.dispatch_every", "2s", "how often the daemon sends due alerts", _positive_duration),
+    Setting("alerts.max_attempts", 8, "a transient failure is retried this many times, then the alert is failed", _positive_int),
+    Setting("alerts.retry_base", "30s", "first retry delay of a failed send; doubles each time (Retry-After honoured)", _positive_duration),
+    Setting("alerts.retry_cap", "1h", "longest retry delay of a failed send", _positive_duration),
+    Setting("alerts.timeout", "20s", "time limit of one send to a channel", _positive_duration),
+    *(s for channel in CHANNELS for s in (
+        Setting(f"alerts.{channel}.mode", "immediate", "immediate: one message per story; digest: one message every digest_every", _mode),
+        Setting(f"alerts.{channel}.digest_every", "1h", "digest interval (digest mode, and during a flood)", _positive_duration),
+        Setting(f"alerts.{channel}.flood_max", 20, "more alerts than this within flood_window switch the channel to digests until the burst passes", _positive_int),
+        Setting(f"alerts.{channel}.flood_window", "10m", "the window of the flood guard", _positive_duration),
+    )),
 )
 SECRET_KEYS = frozenset(s.key for s in SETTINGS if s.parse is parse_secret_ref)
 
@@ -198,6 +228,7 @@ class EmailSettings:
     to: tuple[str, ...]
     username: str
     password: Secret | None
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +239,18 @@ class AlertSettings:
     slack_webhook_url: Secret | None
     webhook_enabled: bool
     webhook_url: Secret | None
+    channels: dict[str, ChannelPolicy] = field(default_factory=dict)
+    rules: tuple[AlertRule, ...] = ()
+    max_age: float = 86400.0
+    rollups: tuple[int, ...] = (5, 10)
+    dispatch_every: float = 2.0
+    max_attempts: int = 8
+    retry_base: float = 30.0
+    retry_cap: float = 3600.0
+    timeout: float = 20.0
+
+    def enabled_channels(self) -> list[str]:
+        return [name for name, policy in self.channels.items() if policy.enabled]
 
 
 @dataclass(frozen=True)
@@ -269,7 +312,7 @@ def _read_monitor_toml(path: Path, data: Mapping[str, Any], problems: list[str])
             leaf = key.rsplit(".", 1)[1]
             problems.append(f"{path}: {key}: a secret cannot be written in the file; "
                             f"give {leaf}_env or {leaf}_file")
-        elif key not in known and key not in secret_parts:
+        elif key not in known and key not in secret_parts and key != "alerts.rule":
             problems.append(f"{path}: {key}: unknown key")
     for setting in SETTINGS:
         if setting.key in SECRET_KEYS:
@@ -329,6 +372,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         to=v["alerts.email.to"] or (), username=v["alerts.email.username"] or "",
         password=_resolve(v["alerts.email.password"], "alerts.email.password",
                           email_on and bool(v["alerts.email.username"]), base, env, path, problems),
+        ca_file=(base / v["alerts.email.ca_file"]) if v["alerts.email.ca_file"] else None,
     )
     if email.security not in ("starttls", "tls", "none"):
         problems.append(f"{path}: alerts.email.security: expected starttls, tls or none")
@@ -336,6 +380,18 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"{path}: alerts.email.security: 'none' would send the password in clear")
     if email_on and not email.to:
         problems.append(f"{path}: alerts.email.to: at least one recipient is required")
+    enabled = {"console": bool(v["alerts.console.enabled"]), "email": email_on,
+               "slack": bool(v["alerts.slack.enabled"]), "webhook": bool(v["alerts.webhook.enabled"])}
+    channels = {c: ChannelPolicy(c, enabled[c], v[f"alerts.{c}.mode"] or "immediate",
+                                 v[f"alerts.{c}.digest_every"] or 3600.0,
+                                 v[f"alerts.{c}.flood_max"] or 20,
+                                 v[f"alerts.{c}.flood_window"] or 600.0) for c in CHANNELS}
+    rules = load_rules(data.get("alerts", {}).get("rule") if isinstance(data.get("alerts"), dict)
+                       else None, path, problems, topics.names(), {s.id for s in sources},
+                       CHANNELS)
+    if any(enabled.values()) and not rules:
+        problems.append(f"{path}: alerts.rule: channels are enabled but no [[alerts.rule]] "
+                        f"sends anything to them")
     alerts = AlertSettings(
         console=bool(v["alerts.console.enabled"]),
         email=email,
@@ -345,6 +401,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         webhook_enabled=bool(v["alerts.webhook.enabled"]),
         webhook_url=_resolve(v["alerts.webhook.url"], "alerts.webhook.url",
                              bool(v["alerts.webhook.enabled"]), base, env, path, problems),
+        channels=channels, rules=rules, max_age=v["alerts.max_age"] or 86400.0,
+        rollups=v["alerts.rollups"] or (), dispatch_every=v["alerts.dispatch_every"] or 2.0,
+        max_attempts=v["alerts.max_attempts"] or 8, retry_base=v["alerts.retry_base"] or 30.0,
+        retry_cap=v["alerts.retry_cap"] or 3600.0, timeout=v["alerts.timeout"] or 20.0,
     )
     if problems:
         raise ConfigError(problems)

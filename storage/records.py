@@ -158,6 +158,23 @@ class StoryMatcher(Protocol):
 
 
 @dataclass(frozen=True)
+class TopicHit:
+    topic: str
+    score: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlertRequest:
+    """An item matched an alert rule for a channel; the story alerts there once."""
+
+    channel: str
+    due_at: datetime  # now for immediate channels, the next digest time otherwise
+    rule: str
+    digest: bool = False
+
+
+@dataclass(frozen=True)
 class NewItem:
     entry_key: str
     guid: str | None
@@ -169,6 +186,8 @@ class NewItem:
     feed_hash: str | None
     content: ItemContent
     fingerprint: Fingerprint | None = None
+    topics: tuple[TopicHit, ...] = ()
+    alerts: tuple[AlertRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +200,8 @@ class ItemRevision:
     content: ItemContent
     reason: str
     fingerprint: Fingerprint | None = None
+    topics: tuple[TopicHit, ...] = ()
+    alerts: tuple[AlertRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +231,7 @@ class PollSummary:
     revised_item_ids: tuple[int, ...] = ()
     copies: int = 0  # new items that joined an existing story
     joined_story_ids: tuple[int, ...] = ()  # existing stories that gained an item
+    alerts: int = 0  # alert rows queued by this run (stories and roll-ups)
 
 
 @dataclass(frozen=True)
@@ -223,3 +245,31 @@ class StoryRow:
     languages: str
     agency: str | None
     outlets: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One outbox row with what a channel needs to render it."""
+
+    id: int
+    story_id: int
+    item_id: int | None
+    channel: str
+    kind: str  # story | pickup:N | test
+    state: str
+    attempts: int
+    created_at: str
+    next_attempt_at: str
+    sent_at: str | None
+    last_error: str | None
+    payload: str
+    digest: bool
+    headline: str = ""
+    url: str | None = None
+    outlets: tuple[str, ...] = ()
+    outlet_count: int = 0
+    agency: str | None = None
+    first_outlet: str = ""
+    first_seen_at: str = ""
+    language: str | None = None
+    topics: tuple[TopicHit, ...] = ()

@@ -237,3 +237,16 @@ _DEDUP = [
 def _dedup(db: Database) -> None:
     for statement in _DEDUP:
         db.execute(statement)
+
+
+_ALERTS = [
+    "ALTER TABLE stories ADD COLUMN muted INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE alerts ADD COLUMN digest INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX alerts_channel_sent ON alerts (channel, sent_at)",
+]
+
+
+@MIGRATIONS(name="0003_alerts")
+def _alerts(db: Database) -> None:
+    for statement in _ALERTS:
+        db.execute(statement)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import boilerplate, stories
+from storage import boilerplate, outbox, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
+    AlertRow,
     ItemContent,
     KnownEntry,
     NewItem,
@@ -35,6 +36,8 @@ from storage.records import (
     parse_iso,
 )
 from storage.schema import MIGRATIONS
+
+_T = TypeVar("_T")
 
 
 def _translate(exc: sqlite3.Error) -> StorageError:
@@ -218,6 +221,58 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
+    # -- the alert outbox (see storage.outbox) -----------------------------------------------------
+
+    def recover_alerts(self) -> int:
+        """Rows a crash left `sending` go back to `pending` (the documented repeat window)."""
+        return self._write(outbox.recover)
+
+    def claim_alerts(self, channel: str, now: datetime, limit: int = 200) -> list[AlertRow]:
+        ids = self._write(lambda c: outbox.claim(c, channel, now, limit))
+        return self.alert_rows(ids) if ids else []
+
+    def alert_rows(self, ids: Sequence[int] | None = None, limit: int = 50,
+                   states: tuple[str, ...] = ()) -> list[AlertRow]:
+        try:
+            return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
+    def alerts_sent(self, ids: Sequence[int], now: datetime, digest: bool) -> None:
+        self._write(lambda c: outbox.mark_sent(c, ids, now, digest))
+
+    def alerts_retry(self, ids: Sequence[int], error: str, next_at: datetime) -> None:
+        self._write(lambda c: outbox.mark_retry(c, ids, error, next_at))
+
+    def alerts_failed(self, ids: Sequence[int], error: str) -> None:
+        self._write(lambda c: outbox.mark_failed(c, ids, error))
+
+    def alerts_defer(self, ids: Sequence[int], until: datetime) -> None:
+        self._write(lambda c: outbox.defer(c, ids, until))
+
+    def alerts_sent_since(self, channel: str, since: datetime) -> int:
+        return outbox.sent_since(self.conn, channel, since)
+
+    def last_digest(self, channel: str) -> str | None:
+        return outbox.last_digest(self.conn, channel)
+
+    def mute_story(self, story_id: int) -> None:
+        def mute(conn: sqlite3.Connection) -> None:
+            if conn.execute("UPDATE stories SET muted = 1 WHERE id = ?",
+                            (story_id,)).rowcount == 0:
+                raise NotFound(f"no story {story_id}")
+            conn.execute("UPDATE alerts SET state = 'failed', last_error = 'muted' "
+                         "WHERE story_id = ? AND state = 'pending' AND kind != 'story'",
+                         (story_id,))
+        self._write(mute)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        try:
+            with self.write() as conn:
+                return fn(conn)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:
         """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""
@@ -251,7 +306,8 @@ class Store:
         return list(found.values())
 
     def record_poll(self, record: PollRecord, matcher: StoryMatcher | None = None,
-                    window: timedelta = timedelta(days=14)) -> PollSummary:
+                    window: timedelta = timedelta(days=14),
+                    rollups: tuple[int, ...] = ()) -> PollSummary:
         """Write one source run — items, stories, fetch log, source state — in one transaction.
 
         Each new item with text joins the story it copies (same URL, same body, or a near copy
@@ -261,6 +317,7 @@ class Store:
         story_ids: list[int] = []
         joined: list[int] = []
         revised: list[int] = []
+        queued = 0
         since = record.checked_at - window
         try:
             with self.write() as conn:
@@ -283,6 +340,11 @@ class Store:
                         (item.canonical_url, item.content.declared_canonical_url),
                         item.fingerprint, matcher, record.checked_at, since)
                     (story_ids if a.new_story else joined).append(a.story_id)
+                    outbox.write_topics(conn, item_id, item.topics)
+                    queued += outbox.enqueue(conn, a.story_id, item_id, item.alerts,
+                                             record.checked_at)
+                    if not a.new_story and rollups:
+                        queued += outbox.rollups(conn, a.story_id, rollups, record.checked_at)
                     if item.fingerprint is not None:
                         boilerplate.count_lines(conn, item.outlet, item.fingerprint.line_hashes,
                                                 record.checked_at)
@@ -292,12 +354,19 @@ class Store:
                     if rev.fingerprint is not None and matcher is not None:
                         stories.update_signature(conn, rev.item_id, rev.fingerprint, matcher,
                                                  record.checked_at)
+                    if rev.content.status != "skipped":
+                        outbox.write_topics(conn, rev.item_id, rev.topics)
+                        story = conn.execute("SELECT story_id FROM items WHERE id = ?",
+                                             (rev.item_id,)).fetchone()[0]
+                        if story is not None:
+                            queued += outbox.enqueue(conn, story, rev.item_id, rev.alerts,
+                                                     record.checked_at)
                     revised.append(rev.item_id)
                 self._update_source(conn, record, bool(new_ids))
         except sqlite3.Error as exc:
             raise _translate(exc) from None
         return PollSummary(tuple(new_ids), tuple(story_ids), tuple(revised), copies=len(joined),
-                           joined_story_ids=tuple(dict.fromkeys(joined)))
+                           joined_story_ids=tuple(dict.fromkeys(joined)), alerts=queued)
 
     def _update_source(self, conn: sqlite3.Connection, r: PollRecord, has_new: bool) -> None:
         failed = r.error is not None

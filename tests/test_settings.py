@@ -68,7 +68,8 @@ def test_secret_values_never_appear_in_errors(make_settings: MakeSettings,
     assert "SECRETSECRET" not in text
 
     (tmp_path / "monitor.toml").write_text(
-        body + '\n[alerts.slack]\nenabled = true\nwebhook_url_file = "hook"\n')
+        body + '\n[alerts.slack]\nenabled = true\nwebhook_url_file = "hook"\n'
+        '[[alerts.rule]]\nchannels = ["slack"]\n')
     settings = load_settings(tmp_path / "monitor.toml", env={})
     assert settings.alerts.slack_webhook_url is not None
     assert "SECRET" not in repr(settings) and "SECRET" not in str(settings.alerts)

@@ -42,6 +42,14 @@ read_timeout = "5s"
 workers = 2
 timeout = "10s"
 
+[alerts]
+max_age = "7d"   # the simulator's pieces carry recent dates; keep every round's alerts
+
+[[alerts.rule]]
+name = "demo"
+topics = ["defections", "protests"]
+channels = ["console"]
+
 [alerts.console]
 enabled = true
 """
