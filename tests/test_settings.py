@@ -84,7 +84,7 @@ def test_credentials_directory(make_settings: MakeSettings, tmp_path: Path) -> N
     body = (tmp_path / "monitor.toml").read_text()
     (tmp_path / "monitor.toml").write_text(
         body + '\n[alerts.email]\nenabled = true\nto = ["a@b.c"]\nusername = "u"\n'
-        'password_file = "$CREDENTIALS_DIRECTORY/smtp"\n')
+        'password_file = "$CREDENTIALS_DIRECTORY/smtp"\n[[alerts.rule]]\nchannels = ["email"]\n')
     settings = load_settings(tmp_path / "monitor.toml", env={"CREDENTIALS_DIRECTORY": str(creds)})
     assert settings.alerts.email.password is not None
     assert settings.alerts.email.password.reveal() == "pw-from-systemd"
