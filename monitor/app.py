@@ -8,7 +8,12 @@ import random
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import IO
 
+import httpx
+
+from monitor import channels
+from monitor.dispatch import Dispatcher
 from monitor.gate import Gate
 from monitor.http import Fetcher
 from monitor.pipeline import Deps, SourceReport, run_source
@@ -82,3 +87,17 @@ def maintain(deps: Deps) -> tuple[int, int]:
     pruned = deps.store.prune_index(now, timedelta(seconds=settings.dedup.window), deps.matcher)
     raw = deps.store.prune_raw_pages(now - timedelta(seconds=settings.database.raw_html_retention))
     return pruned, raw
+
+
+@asynccontextmanager
+async def alerting(settings: Settings, store: Store, clock: Callable[[], datetime] = utc_now,
+                   console_out: IO[str] | None = None) -> AsyncIterator[Dispatcher]:
+    """The alert dispatcher with its channels; rows a crash left `sending` are recovered."""
+    recovered = store.recover_alerts()
+    if recovered:
+        log.warning("%d alerts were being sent when the last run stopped; sending them again",
+                    recovered)
+    async with httpx.AsyncClient(timeout=settings.alerts.timeout,
+                                 headers={"User-Agent": settings.fetch.user_agent}) as client:
+        yield Dispatcher(settings.alerts, store, channels.build(settings.alerts, client,
+                                                                 console_out), clock)

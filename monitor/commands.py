@@ -9,7 +9,7 @@ from datetime import timedelta
 from tabulate import tabulate
 
 from monitor import dedup
-from monitor.app import maintain, open_store, poll_sources, running, utc_now
+from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
 from monitor.pipeline import SourceReport
 from monitor.settings import Settings
 from monitor.text import one_line
@@ -60,10 +60,13 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
             return 0
         reports = await poll_sources(deps, ids)
         maintain(deps)
+        async with alerting(settings, deps.store, deps.clock) as dispatcher:
+            sent = await dispatcher.run_once()
     print(report_table(reports))
     failed = sum(r.outcome == "error" for r in reports)
     print(f"\n{len(reports)} sources polled, {sum(r.new for r in reports)} new items, "
-          f"{failed} failed")
+          f"{failed} failed; alerts: {sent.sent} sent, {sent.retried} to retry, "
+          f"{sent.failed} failed")
     return 1 if reports and failed == len(reports) else 0
 
 

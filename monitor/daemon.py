@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import maintain, poll_sources, running
+from monitor.app import alerting, maintain, poll_sources, running
+from monitor.dispatch import Dispatcher
 from monitor.pipeline import Deps, SourceReport
 from monitor.settings import Settings
 from storage import StorageError
@@ -53,6 +54,16 @@ class Daemon:
             self.in_flight.pop(source_id, None)
         return done
 
+    def dispatch(self, dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            if self.stopping:
+                return
+            try:
+                await dispatcher.run_once()
+            except StorageError as exc:  # a locked database: the rows wait for the next pass
+                log.warning("alert dispatch postponed: %s", exc)
+        return job
+
     async def maintain(self) -> None:
         """Hourly upkeep: old stories leave the dedup index; old raw HTML is deleted."""
         if self.stopping:
@@ -83,13 +94,17 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running(settings) as deps:
+    async with running(settings) as deps, alerting(settings, deps.store, deps.clock) as dispatcher:
         daemon = Daemon(deps)
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(daemon.tick, "interval", seconds=settings.polling.tick,
                           next_run_time=datetime.now(UTC), id="tick", coalesce=True,
                           max_instances=1,
                           misfire_grace_time=max(60, int(settings.polling.tick * 10)))
+        scheduler.add_job(daemon.dispatch(dispatcher), "interval",
+                          seconds=settings.alerts.dispatch_every, id="alerts",
+                          next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
+                          misfire_grace_time=60)
         scheduler.add_job(daemon.maintain, "interval", hours=1, id="maintenance",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                           misfire_grace_time=3600)

@@ -17,9 +17,11 @@ that fell back to the feed text) are *values*, never exceptions.
     │   ├── BodyTooLarge            over the wire cap or the decoded cap (compression bombs)
     │   └── HTTPStatusError         a 4xx/5xx answer; `.status` and `.retry_after` are kept
     ├── ParseError                  the body is not a usable feed or listing page
-    └── WorkerError                 the CPU worker pool could not finish a task
-        ├── WorkerTimeout           the task ran over its hard timeout; the worker was killed
-        └── WorkerCrashed           the worker process died (segfault, OOM, kill)
+    ├── WorkerError                 the CPU worker pool could not finish a task
+    │   ├── WorkerTimeout           the task ran over its hard timeout; the worker was killed
+    │   └── WorkerCrashed           the worker process died (segfault, OOM, kill)
+    └── ChannelError                an alert channel did not take a message; `.permanent` says
+                                    whether a retry can help, `.retry_after` what it asked for
 
 Storage has its own small tree (`storage.errors.StorageError`) because `storage` never imports
 `monitor`; the CLI maps both trees to exit codes.
@@ -91,3 +93,13 @@ class WorkerTimeout(WorkerError):
 
 class WorkerCrashed(WorkerError):
     pass
+
+
+class ChannelError(MonitorError):
+    """An alert channel refused or failed a message (its text never holds a secret)."""
+
+    def __init__(self, message: str, *, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after

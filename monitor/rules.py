@@ -21,6 +21,7 @@ A malformed rule raises `RuleError` with the position (0-based character offset)
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,14 +42,36 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """Normalised word lists of an item's fields, and its language."""
+    """Normalised word lists of an item's fields, its language, and a word index per field."""
 
     fields: dict[str, tuple[str, ...]]
     language: str = ""
+    index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
 
     @classmethod
     def of(cls, title: str, text: str, language: str = "") -> Document:
-        return cls({"title": _tokens_of(title), "text": _tokens_of(text)}, language)
+        fields = {"title": _tokens_of(title), "text": _tokens_of(text)}
+        index: dict[str, dict[str, list[int]]] = {}
+        for name, tokens in fields.items():
+            positions: dict[str, list[int]] = {}
+            for i, token in enumerate(tokens):
+                positions.setdefault(token, []).append(i)
+            index[name] = positions
+        return cls(fields, language, index, {f: sorted(p) for f, p in index.items()})
+
+    def starts(self, field_name: str, word: str, prefix: bool) -> list[int]:
+        """Positions of `word` (or of any word it starts) in a field."""
+        index = self.index.get(field_name, {})
+        if not prefix:
+            return index.get(word, [])
+        vocab = self.vocab.get(field_name, [])
+        out: list[int] = []
+        for i in range(bisect.bisect_left(vocab, word), len(vocab)):
+            if not vocab[i].startswith(word):
+                break
+            out += index[vocab[i]]
+        return out
 
 
 def _norm(text: str) -> str:
@@ -108,8 +131,8 @@ class Phrase(Node):
         for f in fields:
             tokens = doc.fields.get(f, ())
             found: set[int] = set()
-            for i in range(len(tokens) - n + 1):
-                if self._at(tokens, i):
+            for i in doc.starts(f, self.words[0], self.prefixes[0]):
+                if i + n <= len(tokens) and self._at(tokens, i):
                     found.update(range(i, i + n))
             if found:
                 positions[f] = found

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from monitor.app import poll_sources, running
+from monitor.app import alerting, poll_sources, running
 from monitor.demo.outlets import OUTLETS
 from monitor.demo.simulator import Simulator
 from monitor.pipeline import SourceReport
@@ -87,8 +87,11 @@ async def run_demo(folder: Path, rounds: int = 4) -> int:
         settings = load_settings(config)
         print(f"Simulator: {len(OUTLETS)} fictional outlets on 127.0.0.2-127.0.0."
               f"{1 + len(OUTLETS)}, port {sim.port}; database {settings.database.path}\n")
-        async with running(settings) as deps:
+        latencies: list[float] = []
+        async with running(settings) as deps, \
+                alerting(settings, deps.store, deps.clock) as dispatcher:
             for number in range(1, rounds + 2):
+                published = time.monotonic()
                 fresh = sim.set_round(number) if number <= rounds else []
                 label = f"Round {number}: {len(fresh)} pieces published" if number <= rounds \
                     else f"Round {number}: nothing new published (steady state)"
@@ -101,8 +104,19 @@ async def run_demo(folder: Path, rounds: int = 4) -> int:
                 print(f"== {label} — polled in {time.monotonic() - round_start:.1f}s: "
                       f"{pages} article pages downloaded, {conditional} conditional requests")
                 print(_round_table(reports))
+                if number == 1:
+                    print("(a source's first poll is a silent back-fill: stored, not alerted)")
+                sent = await dispatcher.run_once()
+                if sent.sent:
+                    handed_over = time.monotonic() - published
+                    latencies.append(handed_over)
+                    print(f"-- {sent.sent} alerts handed to the console channel "
+                          f"{handed_over:.1f}s after publication")
                 print()
             _print_stories(deps.store)
+            if latencies:
+                print(f"\nAlert latency, publication to hand-over (poll right after publishing): "
+                      f"max {max(latencies):.1f}s; in the daemon add up to one poll interval.")
     print(f"\nDemo finished in {time.monotonic() - started:.1f}s.")
     print(f"""
 Explore the database:
