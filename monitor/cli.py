@@ -26,6 +26,7 @@ COMMANDS = {
     "run": "run the daemon: poll due sources on a schedule until SIGTERM/SIGINT",
     "stories": "list recent stories with their outlets",
     "rebuild-index": "recompute every dedup signature and the near-duplicate index",
+    "alerts": "the alert outbox: list, test (send a test message per channel), mute STORY",
     "demo": "run the whole job offline against the bundled outlet simulator",
 }
 
@@ -48,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--all", action="store_true", help="poll every enabled source")
     stories = sub.choices["stories"]
     stories.add_argument("--limit", type=int, default=20, help="how many stories (default 20)")
+    alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
+                                                  metavar="ACTION")
+    listing = alerts.add_parser("list", help="show the outbox with states and errors")
+    listing.add_argument("--limit", type=int, default=30)
+    listing.add_argument("--state", choices=["pending", "sending", "sent", "failed"])
+    test = alerts.add_parser("test", help="send a test message through each enabled channel")
+    test.add_argument("--channel", help="only this channel")
+    mute = alerts.add_parser("mute", help="stop roll-up alerts for a story")
+    mute.add_argument("story", type=int, help="story id")
     demo = sub.choices["demo"]
     demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
     demo.add_argument("--dir", default="demo-output",
@@ -92,6 +102,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from monitor.daemon import run_daemon
 
         return asyncio.run(run_daemon(settings))
+    if args.command == "alerts":
+        if args.alerts_command == "list":
+            return commands.alerts_list(settings, limit=args.limit, state=args.state)
+        if args.alerts_command == "test":
+            return asyncio.run(commands.alerts_test(settings, channel=args.channel))
+        return commands.alerts_mute(settings, args.story)
     if args.command == "rebuild-index":
         return commands.rebuild_index(settings)
     if args.command == "stories":

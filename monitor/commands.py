@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from datetime import timedelta
@@ -10,10 +11,11 @@ from tabulate import tabulate
 
 from monitor import dedup
 from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
+from monitor.errors import ChannelError
 from monitor.pipeline import SourceReport
 from monitor.settings import Settings
 from monitor.text import one_line
-from storage.records import Fingerprint
+from storage.records import AlertRow, Fingerprint
 
 
 def check_config(settings: Settings) -> int:
@@ -105,3 +107,62 @@ def rebuild_index(settings: Settings) -> int:
           f"{report.indexed_stories} stories indexed; {report.detached} copies detached "
           f"({time.monotonic() - started:.1f}s)")
     return 0
+
+
+def alerts_list(settings: Settings, *, limit: int, state: str | None) -> int:
+    store = open_store(settings)
+    try:
+        rows = store.alert_rows(limit=limit, states=(state,) if state else ())
+    finally:
+        store.close()
+    if not rows:
+        print("the outbox is empty")
+        return 0
+    print(tabulate([[r.id, r.story_id, r.channel, r.kind, r.state, r.attempts,
+                     r.sent_at or r.next_attempt_at, one_line(r.headline, 50),
+                     one_line(r.last_error or "", 40)] for r in rows],
+                   headers=["id", "story", "channel", "kind", "state", "tries",
+                            "sent / next try", "headline", "error"]))
+    return 0
+
+
+async def alerts_test(settings: Settings, *, channel: str | None) -> int:
+    """Send a test message through each enabled channel (or one); exit 1 if any failed."""
+    store = open_store(settings)
+    try:
+        async with alerting(settings, store) as dispatcher:
+            names = [c for c in dispatcher.channels if channel in (None, c)]
+            if not names:
+                print(f"no enabled channel{' named ' + channel if channel else ''}",
+                      file=sys.stderr)
+                return 1
+            failed = 0
+            for name in names:
+                try:
+                    await asyncio.wait_for(dispatcher.channels[name].send([_TEST_ROW], False),
+                                           settings.alerts.timeout)
+                    print(f"{name}: ok")
+                except (ChannelError, TimeoutError, OSError) as exc:
+                    failed += 1
+                    print(f"{name}: failed: {one_line(str(exc) or type(exc).__name__, 200)}")
+    finally:
+        store.close()
+    return 1 if failed else 0
+
+
+def alerts_mute(settings: Settings, story_id: int) -> int:
+    store = open_store(settings)
+    try:
+        store.mute_story(story_id)
+    finally:
+        store.close()
+    print(f"story {story_id}: muted (no more roll-up alerts)")
+    return 0
+
+
+_TEST_ROW = AlertRow(
+    id=0, story_id=0, item_id=None, channel="", kind="test", state="sending", attempts=1,
+    created_at="", next_attempt_at="", sent_at=None, last_error=None, payload="{}",
+    digest=False, headline="feed-monitor test alert: this channel works",
+    url="https://github.com/feed-monitor/feed-monitor", outlets=("feed-monitor",),
+    outlet_count=1, first_outlet="feed-monitor", first_seen_at="")
