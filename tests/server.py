@@ -53,6 +53,7 @@ class TestServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Reply | Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posts: list[tuple[str, bytes]] = []
         server = self
 
         class _H(BaseHTTPRequestHandler):
@@ -63,6 +64,18 @@ class TestServer:
                 route = server.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Reply(404, {"Content-Type": "text/plain"}, b"not found")
+                if callable(route):
+                    route(self)
+                    return
+                server._reply(self, route)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                server.posts.append((self.path, body))
+                route = server.routes.get(self.path.split("?", 1)[0])
+                if route is None:
+                    route = Reply(404, {"Content-Type": "text/plain"}, b"no_service")
                 if callable(route):
                     route(self)
                     return
