@@ -69,13 +69,13 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 
     def make(sources: str = "", *, allow: str = '["127.0.0.0/8"]', deadline: str = "3s",
              max_wire: str = "1MiB", max_decoded: str = "4MiB", extract_timeout: str = "5s",
-             extra: str = "") -> Settings:
+             extra: str = "", env: dict[str, str] | None = None) -> Settings:
         (tmp_path / "monitor.toml").write_text(FAST_MONITOR_TOML.format(
             allow=allow, deadline=deadline, max_wire=max_wire, max_decoded=max_decoded,
             extract_timeout=extract_timeout, extra=extra), encoding="utf-8")
         (tmp_path / "sources.toml").write_text(sources, encoding="utf-8")
         (tmp_path / "topics.toml").write_bytes((REPO / "config" / "topics.toml").read_bytes())
-        return load_settings(tmp_path / "monitor.toml", env={})
+        return load_settings(tmp_path / "monitor.toml", env=env or {})
 
     return make
 

@@ -69,7 +69,7 @@ class TestServer:
                     return
                 server._reply(self, route)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 server.posts.append((self.path, body))
