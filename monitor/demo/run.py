@@ -52,6 +52,7 @@ channels = ["console"]
 
 [alerts.console]
 enabled = true
+flood_max = 100  # the demo publishes a busy day in seconds; show every story's alert
 """
 
 
