@@ -73,6 +73,7 @@ class TestServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 server.posts.append((self.path, body))
+                self.body = body  # for handler routes: the body is already read
                 route = server.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     route = Reply(404, {"Content-Type": "text/plain"}, b"no_service")

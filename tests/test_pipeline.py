@@ -25,23 +25,25 @@ PARAGRAPH = ("Witnesses said the crowd gathered outside the provincial governor'
              "noon and stayed until security forces closed the surrounding streets. ")
 
 
-def article_html(title: str, paragraphs: int = 6) -> bytes:
+def article_html(title: str, paragraphs: int = 6,
+                 published: str = "2026-01-20T08:00:00Z") -> bytes:
     body = "".join(f"<p>{PARAGRAPH * 2} Paragraph {i}.</p>" for i in range(paragraphs))
     return (f"<!DOCTYPE html><html lang='en'><head><title>{title}</title>"
-            f"<meta property='article:published_time' content='2026-01-20T08:00:00Z'></head>"
+            f"<meta property='article:published_time' content='{published}'></head>"
             f"<body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
             f"<article><h1>{title}</h1>{body}</article>"
             f"<footer>Copyright The Outlet</footer></body></html>").encode()
 
 
-def rss(items: list[tuple[str | None, str | None, str]], title: str = "Outlet") -> bytes:
+def rss(items: list[tuple[str | None, str | None, str]], title: str = "Outlet",
+        date: str = "Tue, 20 Jan 2026 08:00:00 GMT") -> bytes:
     parts = []
     for guid, link, headline in items:
         g = f"<guid isPermaLink='false'>{guid}</guid>" if guid else ""
         lk = f"<link>{link}</link>" if link else ""
         parts.append(f"<item><title>{headline}</title>{lk}{g}"
                      f"<description>{headline}: a short summary.</description>"
-                     f"<pubDate>Tue, 20 Jan 2026 08:00:00 GMT</pubDate></item>")
+                     f"<pubDate>{date}</pubDate></item>")
     return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
             f"<title>{title}</title><link>http://x/</link>{''.join(parts)}</channel></rss>"
             ).encode()
