@@ -13,9 +13,10 @@ a stall).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,6 +36,7 @@ class Daemon:
         self.deps = deps
         self.in_flight: dict[str, asyncio.Task[list[SourceReport]]] = {}
         self.stopping = False
+        self.alerts_waiting = asyncio.Event()  # a run queued alerts: dispatch now, not later
 
     async def tick(self) -> None:
         if self.stopping:
@@ -50,19 +52,25 @@ class Daemon:
             task.add_done_callback(self._forget(source_id))
 
     def _forget(self, source_id: str) -> Callable[[asyncio.Task[list[SourceReport]]], None]:
-        def done(_task: asyncio.Task[list[SourceReport]]) -> None:
+        def done(task: asyncio.Task[list[SourceReport]]) -> None:
             self.in_flight.pop(source_id, None)
+            if not task.cancelled() and task.exception() is None and any(
+                    r.alerts for r in task.result()):
+                self.alerts_waiting.set()
         return done
 
-    def dispatch(self, dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
-        async def job() -> None:
+    async def dispatch_loop(self, dispatcher: Dispatcher, every: float) -> None:
+        """Send due alerts every `every` seconds, and at once after a run queued some."""
+        while not self.stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.alerts_waiting.wait(), every)
+            self.alerts_waiting.clear()
             if self.stopping:
                 return
             try:
                 await dispatcher.run_once()
             except StorageError as exc:  # a locked database: the rows wait for the next pass
                 log.warning("alert dispatch postponed: %s", exc)
-        return job
 
     async def maintain(self) -> None:
         """Hourly upkeep: old stories leave the dedup index; old raw HTML is deleted."""
@@ -101,10 +109,8 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
                           next_run_time=datetime.now(UTC), id="tick", coalesce=True,
                           max_instances=1,
                           misfire_grace_time=max(60, int(settings.polling.tick * 10)))
-        scheduler.add_job(daemon.dispatch(dispatcher), "interval",
-                          seconds=settings.alerts.dispatch_every, id="alerts",
-                          next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
-                          misfire_grace_time=60)
+        alerts = asyncio.create_task(daemon.dispatch_loop(dispatcher,
+                                                          settings.alerts.dispatch_every))
         scheduler.add_job(daemon.maintain, "interval", hours=1, id="maintenance",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                           misfire_grace_time=3600)
@@ -115,6 +121,8 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
         log.info("stopping: no new source runs")
         scheduler.pause()
         await daemon.drain()
+        daemon.alerts_waiting.set()
+        await asyncio.wait([alerts], timeout=settings.alerts.timeout + 5)
         scheduler.shutdown(wait=False)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
