@@ -1,0 +1,92 @@
+"""Extraction throughput of the worker pool on the demo's article pages.
+
+Baseline: the same extraction run in this process, one page after another, in the same run.
+Measured: the forkserver worker pool with 1 and with `--workers` processes, every page submitted
+at once, as the pipeline does. Each configuration is repeated; medians with min and max are
+reported, plus the ratio to the baseline, so a noisy machine shifts both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+from monitor.decode import decode_document
+from monitor.demo.simulator import Simulator
+from monitor.extract import extract_article
+from monitor.workers import WorkerPool
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def demo_pages() -> list[tuple[str, str]]:
+    sim = Simulator(slow=False)
+    sim.set_round(4)
+    pages = []
+    for url, body in sim.article_pages():
+        pages.append((url, decode_document(body, "text/html; charset=utf-8")[0]))
+    return pages
+
+
+def baseline(pages: list[tuple[str, str]]) -> float:
+    started = time.perf_counter()
+    for url, html in pages:
+        extract_article(html, url)
+    return len(pages) / (time.perf_counter() - started)
+
+
+async def pooled(pages: list[tuple[str, str]], workers: int, repeats: int) -> list[float]:
+    pool = WorkerPool(workers, recycle_after=10_000)
+    await pool.start()
+    try:
+        await asyncio.gather(*(pool.run("extract", h, u, timeout=60) for u, h in pages[:workers]))
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            await asyncio.gather(*(pool.run("extract", h, u, timeout=60) for u, h in pages))
+            rates.append(len(pages) / (time.perf_counter() - started))
+        return rates
+    finally:
+        await pool.close()
+
+
+def summary(rates: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(rates), 1), "min": round(min(rates), 1),
+            "max": round(max(rates), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    pages = demo_pages()
+    load_before = os.getloadavg()
+    extract_article(pages[0][1], pages[0][0])  # warm imports
+    base = [baseline(pages) for _ in range(args.repeats)]
+    one = asyncio.run(pooled(pages, 1, args.repeats))
+    many = asyncio.run(pooled(pages, args.workers, args.repeats))
+    result = {
+        "benchmark": "extraction throughput, demo article pages (pages/s)",
+        "pages": len(pages), "repeats": args.repeats, "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "in_process_baseline": summary(base),
+        "pool_1_worker": summary(one),
+        f"pool_{args.workers}_workers": summary(many),
+        "ratio_pool_1_to_baseline": round(statistics.median(one) / statistics.median(base), 2),
+        f"ratio_pool_{args.workers}_to_baseline": round(
+            statistics.median(many) / statistics.median(base), 2),
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "extraction.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
