@@ -29,9 +29,11 @@ RESULTS = Path(__file__).parent / "results"
 NAMES = ["Tehran", "Shiraz", "Tabriz", "Mashhad", "Rasht", "Yazd", "Kerman", "Ahvaz"]
 
 
-WORDS = ("river market council winter harbour ledger orchard signal copper lantern meadow "
-         "quarry beacon velvet anchor compass granite thistle falcon cedar marble saddle "
-         "timber canyon").split()
+WORDS = (
+    "river", "market", "council", "winter", "harbour", "ledger", "orchard", "signal",
+    "copper", "lantern", "meadow", "quarry", "beacon", "velvet", "anchor", "compass",
+    "granite", "thistle", "falcon", "cedar", "marble", "saddle", "timber", "canyon",
+)
 
 
 def page(headline: str, now: datetime, seed: int) -> bytes:
