@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from monitor import alert_rules, dedup, topics, wire
 from monitor.articles import ArticleResult, fetch_article, skipped_content
@@ -237,6 +238,9 @@ def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
     return new_items, revisions
 
 
+_Written = TypeVar("_Written", NewItem, ItemRevision)
+
+
 def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
               new_items: list[NewItem], revisions: list[ItemRevision],
               ) -> tuple[list[NewItem], list[ItemRevision]]:
@@ -252,28 +256,20 @@ def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetim
         common = deps.store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
                                               settings.dedup.boilerplate_min_items)
         language = c.language or source.language
-        hits = tuple(TopicHit(m.topic, m.score, m.matched) for m in topics.classify(
-            settings.topics, c.title, c.text or "", language))
+        hits = tuple(topics.classify(settings.topics, c.title, c.text or "", language))
         wanted = alert_rules.requests(alerts.rules, alerts.channels, hits, language, source.id,
                                       c.published_at, now, alerts.max_age, backfill)
         content = replace(c, agency=c.agency or wire.agency_of(lines))
         return content, dedup.fingerprint(c.text, common), hits, wanted
 
-    items = []
-    for item in new_items:
-        if item.content.status == "skipped" or not item.content.text:
-            items.append(item)
-            continue
-        content, fp, hits, wanted = annotate(item.outlet, item.content)
-        items.append(replace(item, content=content, fingerprint=fp, topics=hits, alerts=wanted))
-    revs = []
-    for rev in revisions:
-        if rev.content.status == "skipped" or not rev.content.text:
-            revs.append(rev)
-            continue
-        content, fp, hits, wanted = annotate(source.outlet, rev.content)
-        revs.append(replace(rev, content=content, fingerprint=fp, topics=hits, alerts=wanted))
-    return items, revs
+    def apply(x: _Written, outlet: str) -> _Written:
+        if x.content.status == "skipped" or not x.content.text:
+            return x
+        content, fp, hits, wanted = annotate(outlet, x.content)
+        return replace(x, content=content, fingerprint=fp, topics=hits, alerts=wanted)
+
+    return ([apply(i, i.outlet) for i in new_items],
+            [apply(r, source.outlet) for r in revisions])
 
 
 # -- scheduling and the end of a run ------------------------------------------------------------

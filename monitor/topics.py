@@ -18,6 +18,7 @@ from typing import Any
 
 from monitor import rules
 from monitor.rules import Any_, Document, Node, Not, Phrase, RuleError
+from storage.records import TopicHit
 
 TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context"}
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
@@ -33,13 +34,6 @@ class Topic:
     title_weight: float
     source: str  # the rule text, for messages
     context: frozenset[str] = frozenset()  # "@alias" labels that qualify but do not score
-
-
-@dataclass(frozen=True)
-class TopicMatch:
-    topic: str
-    score: float
-    matched: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,7 @@ def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
 
 
 def classify(config: TopicsConfig, title: str, text: str,
-             language: str = "") -> list[TopicMatch]:
+             language: str = "") -> list[TopicHit]:
     """The topics an item belongs to, with score and matched terms."""
     doc = Document.of(title, text, language)
     out = []
@@ -89,7 +83,7 @@ def classify(config: TopicsConfig, title: str, text: str,
             continue
         value, matched = score(topic, doc)
         if value >= topic.threshold:
-            out.append(TopicMatch(topic.name, value, matched))
+            out.append(TopicHit(topic.name, value, matched))
     return out
 
 
