@@ -79,14 +79,21 @@ async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceRepo
     return list(await asyncio.gather(*(one(s) for s in sources)))
 
 
-def maintain(deps: Deps) -> tuple[int, int]:
-    """Stories older than the dedup window leave the band index; raw HTML past its retention is
-    deleted. Returns (stories pruned, raw pages deleted)."""
+def maintain(deps: Deps) -> dict[str, int]:
+    """Stories older than the dedup window leave the band index; raw HTML and fetch-log rows
+    past their retention are deleted; a passive WAL checkpoint. Returns what was done."""
     now = deps.clock()
-    settings = deps.settings
-    pruned = deps.store.prune_index(now, timedelta(seconds=settings.dedup.window), deps.matcher)
-    raw = deps.store.prune_raw_pages(now - timedelta(seconds=settings.database.raw_html_retention))
-    return pruned, raw
+    db = deps.settings.database
+    done = {
+        "stories_unindexed": deps.store.prune_index(
+            now, timedelta(seconds=deps.settings.dedup.window), deps.matcher),
+        "raw_pages_deleted": deps.store.prune_raw_pages(
+            now - timedelta(seconds=db.raw_html_retention)),
+        "fetches_deleted": deps.store.prune_fetches(
+            now - timedelta(seconds=db.fetch_log_retention)),
+    }
+    done["wal_frames_checkpointed"] = deps.store.checkpoint()[2]
+    return done
 
 
 @asynccontextmanager

@@ -60,6 +60,8 @@ def _lead(row: AlertRow) -> str:
         return f"Now carried by {row.outlet_count} outlets"
     if row.kind == "test":
         return "Test alert"
+    if row.kind.startswith("operator:"):
+        return "Service notice"
     return "New story"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from monitor import commands
 from monitor.errors import ConfigError, MonitorError
-from monitor.logs import setup_logging
+from monitor.logs import register_secret, setup_logging
 from monitor.settings import find_config, load_settings
 from storage import StorageError
 
@@ -26,6 +26,8 @@ COMMANDS = {
     "run": "run the daemon: poll due sources on a schedule until SIGTERM/SIGINT",
     "stories": "list recent stories with their outlets",
     "rebuild-index": "recompute every dedup signature and the near-duplicate index",
+    "status": "sources' health, the alert queue, the database and the daemon; exit 1 if unhealthy",
+    "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
     "alerts": "the alert outbox: list, test (send a test message per channel), mute STORY",
     "demo": "run the whole job offline against the bundled outlet simulator",
 }
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--channel", help="only this channel")
     mute = alerts.add_parser("mute", help="stop roll-up alerts for a story")
     mute.add_argument("story", type=int, help="story id")
+    sub.choices["backup"].add_argument("path", help="where to write the copy")
     demo = sub.choices["demo"]
     demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
     demo.add_argument("--dir", default="demo-output",
@@ -92,6 +95,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds))
     settings = load_settings(find_config(args.config))
+    a = settings.alerts
+    for secret in (a.email.password, a.slack_webhook_url, a.webhook_url):
+        if secret is not None:
+            register_secret(secret.reveal())  # never in a log line, whatever prints it
     if args.command == "check-config":
         return commands.check_config(settings)
     if args.command == "migrate":
@@ -108,6 +115,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.alerts_command == "test":
             return asyncio.run(commands.alerts_test(settings, channel=args.channel))
         return commands.alerts_mute(settings, args.story)
+    if args.command == "status":
+        return commands.status(settings)
+    if args.command == "backup":
+        return commands.backup(settings, Path(args.path))
     if args.command == "rebuild-index":
         return commands.rebuild_index(settings)
     if args.command == "stories":

@@ -6,6 +6,7 @@ import asyncio
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -15,7 +16,7 @@ from monitor.errors import ChannelError
 from monitor.pipeline import SourceReport
 from monitor.settings import Settings
 from monitor.text import one_line
-from storage.records import AlertRow, Fingerprint
+from storage.records import AlertRow, Fingerprint, parse_iso
 
 
 def check_config(settings: Settings) -> int:
@@ -166,3 +167,55 @@ _TEST_ROW = AlertRow(
     digest=False, headline="feed-monitor test alert: this channel works",
     url="https://github.com/feed-monitor/feed-monitor", outlets=("feed-monitor",),
     outlet_count=1, first_outlet="feed-monitor", first_seen_at="")
+
+
+def status(settings: Settings) -> int:
+    """Exit 0 when healthy; 1 when the daemon is down or a source is failing or silent."""
+    store = open_store(settings)
+    h = settings.health
+    now = utc_now()
+    try:
+        sources = store.source_health(now, h.failing_after, h.silent_factor, h.min_history)
+        queue = store.alert_counts()
+        daemon = store.daemon_row()
+        size = store.size_bytes()
+    finally:
+        store.close()
+    print(tabulate([[s.id, s.state if s.enabled else "disabled", s.error_count,
+                     s.last_success_at or "-", s.items_24h, s.last_new_item_at or "-",
+                     one_line(s.last_error or "", 50) if s.error_count else ""]
+                    for s in sources],
+                   headers=["source", "health", "errors", "last success", "items 24h",
+                            "last new item", "last error"]))
+    problems = [f"source {s.id} is {s.state}" for s in sources
+                if s.enabled and s.state in ("failing", "silent")]
+    beat = parse_iso(daemon["heartbeat_at"]) if daemon else None
+    if daemon is None or daemon["stopped_at"] or beat is None or \
+            (now - beat).total_seconds() > h.heartbeat_stale:
+        problems.append("the daemon is not running" + (
+            f" (last heartbeat {daemon['heartbeat_at']})" if daemon else " (never started)"))
+        running_line = "not running"
+    else:
+        running_line = (f"running, pid {daemon['pid']} on {daemon['host']} since "
+                        f"{daemon['started_at']}, heartbeat {daemon['heartbeat_at']}")
+    print(f"\ndaemon: {running_line}")
+    print("alerts: " + (", ".join(f"{n} {state}" for state, n in sorted(queue.items()))
+                         or "none"))
+    print(f"database: {settings.database.path} ({size / 1_048_576:.1f} MiB with WAL)")
+    if problems:
+        print("\nUNHEALTHY: " + "; ".join(problems))
+        return 1
+    print("\nhealthy")
+    return 0
+
+
+def backup(settings: Settings, target: Path) -> int:
+    store = open_store(settings)
+    try:
+        started = time.monotonic()
+        store.backup(target)
+    finally:
+        store.close()
+    print(f"{target}: {target.stat().st_size / 1_048_576:.1f} MiB copied in "
+          f"{time.monotonic() - started:.1f}s")
+    return 0

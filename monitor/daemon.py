@@ -21,10 +21,12 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import alerting, maintain, poll_sources, running
+from monitor.app import alerting, maintain, poll_sources, running, source_records
 from monitor.dispatch import Dispatcher
+from monitor.errors import ConfigError
+from monitor.lifecycle import InstanceLock, check_health, notify, watchdog_interval
 from monitor.pipeline import Deps, SourceReport
-from monitor.settings import Settings
+from monitor.settings import Settings, load_settings
 from storage import StorageError
 
 log = logging.getLogger("monitor.daemon")
@@ -37,10 +39,13 @@ class Daemon:
         self.in_flight: dict[str, asyncio.Task[list[SourceReport]]] = {}
         self.stopping = False
         self.alerts_waiting = asyncio.Event()  # a run queued alerts: dispatch now, not later
+        self.last_beat = datetime.min.replace(tzinfo=UTC)
+        self.watchdog = watchdog_interval()
 
     async def tick(self) -> None:
         if self.stopping:
             return
+        self._beat()
         room = self.deps.settings.polling.concurrency - len(self.in_flight)
         if room <= 0:
             return
@@ -73,16 +78,62 @@ class Daemon:
                 log.warning("alert dispatch postponed: %s", exc)
 
     async def maintain(self) -> None:
-        """Hourly upkeep: old stories leave the dedup index; old raw HTML is deleted."""
+        """Hourly upkeep: dedup window, raw HTML and fetch-log retention, a WAL checkpoint."""
         if self.stopping:
             return
         try:
-            pruned, raw = maintain(self.deps)
+            done = maintain(self.deps)
         except StorageError as exc:
             log.warning("maintenance failed: %s", exc)
             return
-        log.info("maintenance: %d stories left the dedup window, %d raw pages deleted",
-                 pruned, raw)
+        log.info("maintenance: %s", " ".join(f"{k}={v}" for k, v in done.items()))
+
+    async def check(self) -> None:
+        """Every minute: source health changes become operator alerts."""
+        if self.stopping:
+            return
+        try:
+            changes = check_health(self.deps.settings, self.deps.store, self.deps.clock(),
+                                   self.deps.settings.alerts.enabled_channels())
+        except StorageError as exc:
+            log.warning("health check postponed: %s", exc)
+            return
+        if changes:
+            self.alerts_waiting.set()
+
+    async def watch_reload(self, reload: asyncio.Event, dispatcher: Dispatcher) -> None:
+        """SIGHUP: read the configuration again; a bad file is reported and the old one kept."""
+        while not self.stopping:
+            await reload.wait()
+            reload.clear()
+            if self.stopping:
+                return
+            try:
+                fresh = load_settings(self.deps.settings.config_path)
+            except ConfigError as exc:
+                for problem in exc.problems:
+                    log.error("reload refused, keeping the running configuration: %s", problem)
+                continue
+            self.deps = self.deps.with_settings(fresh)
+            self.deps.store.sync_sources(source_records(fresh.sources), self.deps.clock())
+            dispatcher.settings = fresh.alerts
+            log.warning("configuration reloaded: %d sources, topics %s (fetch, extraction "
+                        "and channel settings take effect at the next restart)",
+                        len(fresh.sources), ", ".join(fresh.topics.names()))
+
+    def _beat(self) -> None:
+        """Heartbeat for `monitor status`, and the systemd watchdog while the database writes."""
+        now = self.deps.clock()
+        if (now - self.last_beat).total_seconds() < 10:
+            return
+        try:
+            self.deps.store.heartbeat(now)
+        except StorageError as exc:
+            log.warning("heartbeat not written: %s", exc)
+            return
+        self.last_beat = now
+        if self.watchdog is not None:
+            notify("WATCHDOG=1")
 
     async def drain(self, deadline: float = DRAIN_SECONDS) -> None:
         self.stopping = True
@@ -102,29 +153,48 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reload = asyncio.Event()
+    loop.add_signal_handler(signal.SIGHUP, reload.set)
+    try:
+        with InstanceLock(settings.database.path):
+            return await _serve(settings, stop, reload)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+
+
+async def _serve(settings: Settings, stop: asyncio.Event, reload: asyncio.Event) -> int:
     async with running(settings) as deps, alerting(settings, deps.store, deps.clock) as dispatcher:
         daemon = Daemon(deps)
+        deps.store.heartbeat(deps.clock(), starting=True)
+        notify("READY=1")
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(daemon.tick, "interval", seconds=settings.polling.tick,
                           next_run_time=datetime.now(UTC), id="tick", coalesce=True,
                           max_instances=1,
                           misfire_grace_time=max(60, int(settings.polling.tick * 10)))
-        alerts = asyncio.create_task(daemon.dispatch_loop(dispatcher,
-                                                          settings.alerts.dispatch_every))
+        scheduler.add_job(daemon.check, "interval", seconds=60, id="health",
+                          coalesce=True, max_instances=1, misfire_grace_time=300)
         scheduler.add_job(daemon.maintain, "interval", hours=1, id="maintenance",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                           misfire_grace_time=3600)
+        background = [
+            asyncio.create_task(daemon.dispatch_loop(dispatcher, settings.alerts.dispatch_every)),
+            asyncio.create_task(daemon.watch_reload(reload, dispatcher)),
+        ]
         scheduler.start()
         log.info("daemon started: %d sources, tick %ss", len(settings.sources),
                  settings.polling.tick)
         await stop.wait()
+        notify("STOPPING=1")
         log.info("stopping: no new source runs")
         scheduler.pause()
         await daemon.drain()
         daemon.alerts_waiting.set()
-        await asyncio.wait([alerts], timeout=settings.alerts.timeout + 5)
+        reload.set()
+        await asyncio.wait(background, timeout=settings.alerts.timeout + 5)
         scheduler.shutdown(wait=False)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.remove_signal_handler(sig)
+        with contextlib.suppress(StorageError):
+            deps.store.daemon_stopped(deps.clock())
     log.info("daemon stopped")
     return 0

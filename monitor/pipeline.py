@@ -67,6 +67,10 @@ class Deps:
     rng: random.Random = field(default_factory=random.Random)
     matcher: Matcher = field(default_factory=Matcher)
 
+    def with_settings(self, settings: Settings) -> Deps:
+        """The same parts under a reloaded configuration (sources, topics, polling, alerts)."""
+        return replace(self, settings=settings, gate=Gate(settings.topics))
+
 
 @dataclass(frozen=True)
 class SourceReport:

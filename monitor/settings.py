@@ -91,6 +91,21 @@ def _mode(v: Any) -> str:
     return str(v)
 
 
+def _positive_number(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+        raise ValueError(f"expected a number above zero, got {v!r}")
+    return float(v)
+
+
+def _name_list(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError("expected a list of names")
+    unknown = [x for x in v if x not in CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel {', '.join(map(repr, unknown))}")
+    return tuple(v)
+
+
 def _int_list(v: Any) -> tuple[int, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of whole numbers")
@@ -137,6 +152,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extraction.max_html_bytes", "5MiB", "pages larger than this are not given to the extractor", parse_size),
     Setting("extraction.max_elements", 60000, "pages with more HTML tags than this are not given to the extractor", _positive_int),
     Setting("extraction.recycle_after", 500, "a worker process is replaced after this many tasks", _positive_int),
+    Setting("database.fetch_log_retention", "30d", "rows of the fetch log older than this are deleted by maintenance", _positive_duration),
+    Setting("health.failing_after", 5, "consecutive errors after which a source counts as failing (one operator alert, one more on recovery)", _positive_int),
+    Setting("health.silent_factor", 4.0, "a source is silent when nothing new came for this many times its usual gap between new items", _positive_number),
+    Setting("health.min_history", 5, "new items a source needs in 30 days before silence is judged", _positive_int),
+    Setting("health.heartbeat_stale", "2m", "monitor status calls the daemon down when its heartbeat is older than this", _positive_duration),
+    Setting("health.operator_channels", [], "channels for operator alerts (failing/silent sources); empty: every enabled channel", _name_list),
     Setting("dedup.window", "14d", "a new item is compared only with stories first seen within this window", _positive_duration),
     Setting("dedup.boilerplate_min_items", 3, "a paragraph found in this many items of one outlet is its boilerplate and ignored by dedup", _positive_int),
     Setting("alerts.console.enabled", False, "print alerts on standard output", _bool),
@@ -175,6 +196,7 @@ class DatabaseSettings:
     path: Path
     busy_timeout: float
     raw_html_retention: float
+    fetch_log_retention: float = 30 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -254,6 +276,15 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    failing_after: int
+    silent_factor: float
+    min_history: int
+    heartbeat_stale: float
+    operator_channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DedupSettings:
     window: float
     boilerplate_min_items: int
@@ -267,6 +298,7 @@ class Settings:
     fetch: FetchSettings
     extraction: ExtractionSettings
     dedup: DedupSettings
+    health: HealthSettings
     alerts: AlertSettings
     sources: tuple[SourceConfig, ...]
     topics: TopicsConfig
@@ -416,6 +448,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             path=db_path if db_path.is_absolute() else base / db_path,
             busy_timeout=v["database.busy_timeout"],
             raw_html_retention=v["database.raw_html_retention"],
+            fetch_log_retention=v["database.fetch_log_retention"],
         ),
         polling=polling,
         fetch=FetchSettings(**{k: v[f"fetch.{k}"] for k in FetchSettings.__dataclass_fields__}),
@@ -423,6 +456,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             **{k: v[f"extraction.{k}"] for k in ExtractionSettings.__dataclass_fields__}
         ),
         dedup=DedupSettings(**{k: v[f"dedup.{k}"] for k in DedupSettings.__dataclass_fields__}),
+        health=HealthSettings(**{k: v[f"health.{k}"] for k in HealthSettings.__dataclass_fields__}),
         alerts=alerts,
         sources=sources,
         topics=topics,

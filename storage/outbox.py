@@ -121,12 +121,15 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
         where.append(f"a.state IN ({','.join('?' * len(states))})")
         params += list(states)
     sql = (
-        "SELECT a.*, s.headline, s.outlet_count, s.agency, s.first_outlet, s.first_seen_at, "
+        "SELECT a.*, coalesce(s.headline, json_extract(a.payload, '$.headline'), '') "
+        "AS headline, coalesce(s.outlet_count, 0) AS outlet_count, s.agency, "
+        "coalesce(s.first_outlet, '') AS first_outlet, "
+        "coalesce(s.first_seen_at, a.created_at) AS first_seen_at, "
         "coalesce(i.url, r.url) AS url, coalesce(i.language, r.language) AS language, "
         "coalesce(a.item_id, s.representative_item_id) AS topic_item, "
         "(SELECT group_concat(outlet, '\x1f') FROM (SELECT DISTINCT outlet FROM items "
         " WHERE story_id = s.id ORDER BY first_seen_at)) AS outlet_list "
-        "FROM alerts a JOIN stories s ON s.id = a.story_id "
+        "FROM alerts a LEFT JOIN stories s ON s.id = a.story_id "
         "LEFT JOIN items i ON i.id = a.item_id "
         "LEFT JOIN items r ON r.id = s.representative_item_id "
         + (f"WHERE {' AND '.join(where)} " if where else "")
@@ -138,7 +141,7 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
             for t in conn.execute("SELECT topic, score, matched FROM item_topics "
                                   "WHERE item_id = ? ORDER BY score DESC", (r["topic_item"],)))
         out.append(AlertRow(
-            id=r["id"], story_id=r["story_id"], item_id=r["item_id"], channel=r["channel"],
+            id=r["id"], story_id=r["story_id"] or 0, item_id=r["item_id"], channel=r["channel"],
             kind=r["kind"], state=r["state"], attempts=r["attempts"], created_at=r["created_at"],
             next_attempt_at=r["next_attempt_at"], sent_at=r["sent_at"],
             last_error=r["last_error"], payload=r["payload"], digest=bool(r["digest"]),
@@ -164,3 +167,20 @@ def next_slot(last: str | None, every: timedelta, now: datetime) -> datetime:
 
     previous = parse_iso(last)
     return now if previous is None else max(now, previous + every)
+
+
+def operator(conn: sqlite3.Connection, channels: Iterable[str], headline: str, key: str,
+             now: datetime) -> int:
+    """Queue a message about the service itself on each channel, once per `key`."""
+    added = 0
+    for channel in channels:
+        kind = f"operator:{key}"
+        if conn.execute("SELECT 1 FROM alerts WHERE channel = ? AND kind = ?",
+                        (channel, kind)).fetchone():
+            continue
+        conn.execute("INSERT INTO alerts (story_id, item_id, channel, kind, state, created_at, "
+                     "next_attempt_at, payload) VALUES (NULL, NULL, ?, ?, 'pending', ?, ?, ?)",
+                     (channel, kind, iso(now), iso(now),
+                      json.dumps({"headline": headline}, ensure_ascii=False)))
+        added += 1
+    return added

@@ -250,3 +250,27 @@ _ALERTS = [
 def _alerts(db: Database) -> None:
     for statement in _ALERTS:
         db.execute(statement)
+
+
+_OPERATIONS = [
+    # the running daemon's heartbeat: `monitor status` tells a dead daemon from a quiet one
+    """
+    CREATE TABLE daemon (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        stopped_at TEXT
+    )
+    """,
+    # what the operator was last told about a source: ok | failing | silent
+    "ALTER TABLE sources ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'",
+    "ALTER TABLE sources ADD COLUMN health_changed_at TEXT",
+]
+
+
+@MIGRATIONS(name="0004_operations")
+def _operations(db: Database) -> None:
+    for statement in _OPERATIONS:
+        db.execute(statement)

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import boilerplate, outbox, stories
+from storage import boilerplate, health, outbox, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
+from storage.health import SourceHealth
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
     AlertRow,
@@ -104,7 +105,15 @@ class Store:
         return [m.name for m in MIGRATIONS.pending(self.db)]
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations under the write lock; returns the names applied."""
+        """Apply pending migrations under the write lock; returns the names applied.
+
+        An up-to-date file takes no lock at all, so commands open it while another process
+        holds a long write transaction."""
+        try:
+            if not self.pending_migrations():
+                return []
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
         with self.write():
             pending = self.pending_migrations()
             MIGRATIONS.apply(self.db)
@@ -487,6 +496,53 @@ class Store:
     def raw_html(self, item_id: int) -> bytes | None:
         rows = self.query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
         return zlib.decompress(rows[0]["html_zlib"]) if rows else None
+
+    # -- operations (see storage.health) -----------------------------------------------------------
+
+    def source_health(self, now: datetime, failing_after: int, silent_factor: float,
+                      min_history: int) -> list[SourceHealth]:
+        try:
+            return health.sources(self.conn, now, failing_after, silent_factor, min_history)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
+    def mark_health_told(self, source_id: str, state: str, now: datetime) -> None:
+        self._write(lambda c: health.mark_told(c, source_id, state, now))
+
+    def queue_operator_alert(self, channels: Sequence[str], headline: str, key: str,
+                             now: datetime) -> int:
+        """An alert about the service itself (a failing or silent source), once per key."""
+        return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
+
+    def heartbeat(self, now: datetime, starting: bool = False) -> None:
+        self._write(lambda c: health.heartbeat(c, now, starting))
+
+    def daemon_stopped(self, now: datetime) -> None:
+        self._write(lambda c: health.stopped(c, now))
+
+    def daemon_row(self) -> sqlite3.Row | None:
+        return health.daemon_row(self.conn)
+
+    def prune_fetches(self, before: datetime) -> int:
+        return self._write(lambda c: health.prune_fetches(c, before))
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """A passive WAL checkpoint: (busy, log frames, checkpointed frames)."""
+        row = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def size_bytes(self) -> int:
+        return health.file_bytes(self.path)
+
+    def backup(self, target: Path) -> None:
+        try:
+            health.backup(self.conn, target)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
+    def alert_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.query(
+            "SELECT state, count(*) FROM alerts GROUP BY state")}
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -317,11 +317,13 @@ def test_raw_html_is_kept_then_pruned_after_its_retention(
     poll(settings)
     assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 1
 
-    async def later() -> tuple[int, int]:
+    async def later() -> dict[str, int]:
         clock = lambda: datetime.now(UTC) + timedelta(days=31)  # noqa: E731
         async with running(settings, clock=clock) as deps:
             return maintain(deps)
 
-    pruned, raw = asyncio.run(later())
-    assert raw == 1 and pruned == 1  # past the 30-day retention and the 14-day dedup window
+    done = asyncio.run(later())
+    # past the 30-day retention and the 14-day dedup window; fetch rows are 31 days old
+    assert done["raw_pages_deleted"] == 1 and done["stories_unindexed"] == 1
+    assert done["fetches_deleted"] == 2
     assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 0
