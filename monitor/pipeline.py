@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from monitor import alert_rules, dedup, topics, wire
+from monitor import alert_rules, dedup, schedule, topics, wire
 from monitor.articles import ArticleResult, fetch_article, skipped_content
 from monitor.dedup import Matcher
 from monitor.errors import FetchError, MonitorError, ParseError, WorkerError
@@ -123,7 +123,11 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         new_items, revisions = _annotate(deps, source, state, now, new_items, revisions)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
-            next_check_at=_next_check(deps, source, now, fetched), status=fetched.status,
+            next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
+            status=fetched.status,
+            publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
+                                                sum(1 for i in new_items
+                                                    if i.content.status != "skipped")),
             etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
             body_hash=body_hash if _complete(plan.deferred, articles) else None,
             problem=f"warning: {parsed.problem}" if parsed.problem else None,
@@ -279,27 +283,26 @@ def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetim
 # -- scheduling and the end of a run ------------------------------------------------------------
 
 
-def _next_check(deps: Deps, source: SourceConfig, now: datetime,
-                fetched: Fetched | None) -> datetime:
-    interval = max(source.interval, deps.settings.polling.min_interval)
-    jitter = interval * deps.settings.polling.jitter * deps.rng.random()
-    return now + timedelta(seconds=interval + jitter)
+def _next_check(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
+                fetched: Fetched | None, ttl_minutes: int | None = None) -> datetime:
+    p = deps.settings.polling
+    return schedule.next_check(
+        now, source.interval, min_interval=p.min_interval, max_interval=p.max_interval,
+        jitter=p.jitter, rng=deps.rng, publish_gap=state.publish_gap_s, ttl_minutes=ttl_minutes,
+        cache_control=fetched.headers.get("cache-control") if fetched else None)
 
 
 def _backoff(deps: Deps, state: SourceState, now: datetime, exc: Exception) -> datetime:
     p = deps.settings.polling
-    delay = min(p.error_backoff_cap, p.error_backoff_base * (2 ** min(state.error_count, 20)))
-    delay *= 1 + p.jitter * deps.rng.random()
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after:
-        delay = max(delay, min(retry_after, p.error_backoff_cap))
-    return now + timedelta(seconds=delay)
+    return schedule.backoff(now, state.error_count, base=p.error_backoff_base,
+                            cap=p.error_backoff_cap, jitter=p.jitter, rng=deps.rng,
+                            retry_after=getattr(exc, "retry_after", None))
 
 
 def _finish(deps: Deps, source: SourceConfig, state: SourceState, now: datetime, started: float,
             fetches: list[FetchLog], outcome: str, fetched: Fetched) -> SourceReport:
     record = PollRecord(source_id=source.id, checked_at=now, outcome=outcome,
-                        next_check_at=_next_check(deps, source, now, fetched),
+                        next_check_at=_next_check(deps, source, state, now, fetched),
                         status=fetched.status, fetches=tuple(fetches), keep_validators=True)
     try:
         deps.store.record_poll(record)

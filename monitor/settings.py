@@ -129,6 +129,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("files.topics", "topics.toml", "the topics and gate file (relative to this file's folder)", _string),
     Setting("polling.interval", "15m", "default poll interval of a source that sets none", _positive_duration),
     Setting("polling.min_interval", "2m", "no source is polled more often than this", _positive_duration),
+    Setting("polling.max_interval", "6h", "no source waits longer than this between polls (quiet feeds are polled less often, up to it)", _positive_duration),
     Setting("polling.tick", "2s", "how often the daemon looks for due sources", _positive_duration),
     Setting("polling.concurrency", 8, "sources polled at the same time", _positive_int),
     Setting("polling.article_concurrency", 8, "article pages fetched at the same time within one source run", _positive_int),
@@ -202,6 +203,7 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class PollingSettings:
     interval: float
+    max_interval: float
     min_interval: float
     tick: float
     concurrency: int

@@ -50,6 +50,8 @@ class SourceState:
     next_check_at: datetime
     last_checked_at: datetime | None
     last_success_at: datetime | None
+    last_new_item_at: datetime | None = None
+    publish_gap_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class PollRecord:
     body_hash: str | None = None
     error: str | None = None
     problem: str | None = None  # a tolerated defect (e.g. truncated XML): noted, not counted
+    publish_gap_s: float | None = None  # smoothed gap between new items, when it changed
     fetches: tuple[FetchLog, ...] = ()
     new_items: tuple[NewItem, ...] = ()
     revisions: tuple[ItemRevision, ...] = ()

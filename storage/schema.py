@@ -274,3 +274,20 @@ _OPERATIONS = [
 def _operations(db: Database) -> None:
     for statement in _OPERATIONS:
         db.execute(statement)
+
+
+_SCHEDULING = [
+    # smoothed seconds between new items (adaptive polling), and article revisits/removals
+    "ALTER TABLE sources ADD COLUMN publish_gap_s REAL",
+    "ALTER TABLE items ADD COLUMN next_revisit_at TEXT",
+    "ALTER TABLE items ADD COLUMN revisits INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE items ADD COLUMN removed_at TEXT",
+    "ALTER TABLE items ADD COLUMN removed_detail TEXT",
+    "CREATE INDEX items_revisit ON items (next_revisit_at) WHERE next_revisit_at IS NOT NULL",
+]
+
+
+@MIGRATIONS(name="0005_scheduling")
+def _scheduling(db: Database) -> None:
+    for statement in _SCHEDULING:
+        db.execute(statement)

@@ -201,6 +201,7 @@ class Store:
             body_hash=r["body_hash"], error_count=r["error_count"], next_check_at=next_check,
             last_checked_at=parse_iso(r["last_checked_at"]),
             last_success_at=parse_iso(r["last_success_at"]),
+            last_new_item_at=parse_iso(r["last_new_item_at"]), publish_gap_s=r["publish_gap_s"],
         )
 
     # -- entries and items -----------------------------------------------------------------------
@@ -393,14 +394,15 @@ class Store:
                 last_error_at = CASE WHEN :failed OR :problem IS NOT NULL THEN :checked
                                      ELSE last_error_at END,
                 last_success_at = CASE WHEN :failed THEN last_success_at ELSE :checked END,
-                last_new_item_at = CASE WHEN :has_new THEN :checked ELSE last_new_item_at END
+                last_new_item_at = CASE WHEN :has_new THEN :checked ELSE last_new_item_at END,
+                publish_gap_s = coalesce(:gap, publish_gap_s)
             WHERE id = :id
             """,
             {"checked": iso(r.checked_at), "next": iso(r.next_check_at), "outcome": r.outcome,
              "status": r.status, "keep": int(r.keep_validators or failed), "etag": r.etag,
              "last_modified": r.last_modified, "body_hash": r.body_hash,
              "failed": int(failed), "error": r.error, "problem": r.problem,
-             "has_new": int(has_new), "id": r.source_id},
+             "has_new": int(has_new), "id": r.source_id, "gap": r.publish_gap_s},
         )
 
     def _insert_item(self, conn: sqlite3.Connection, source_id: str, item: NewItem,
