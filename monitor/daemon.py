@@ -26,6 +26,7 @@ from monitor.dispatch import Dispatcher
 from monitor.errors import ConfigError
 from monitor.lifecycle import InstanceLock, check_health, notify, watchdog_interval
 from monitor.pipeline import Deps, SourceReport
+from monitor.revisit import revisit_due
 from monitor.settings import Settings, load_settings
 from storage import StorageError
 
@@ -101,6 +102,11 @@ class Daemon:
         if changes:
             self.alerts_waiting.set()
 
+    async def revisit(self) -> None:
+        """Every minute: fetch alerted articles whose revisit is due."""
+        if not self.stopping:
+            await revisit_due(self.deps, self.deps.settings.alerts.revisits)
+
     async def watch_reload(self, reload: asyncio.Event, dispatcher: Dispatcher) -> None:
         """SIGHUP: read the configuration again; a bad file is reported and the old one kept."""
         while not self.stopping:
@@ -174,6 +180,8 @@ async def _serve(settings: Settings, stop: asyncio.Event, reload: asyncio.Event)
                           max_instances=1,
                           misfire_grace_time=max(60, int(settings.polling.tick * 10)))
         scheduler.add_job(daemon.check, "interval", seconds=60, id="health",
+                          coalesce=True, max_instances=1, misfire_grace_time=300)
+        scheduler.add_job(daemon.revisit, "interval", minutes=1, id="revisits",
                           coalesce=True, max_instances=1, misfire_grace_time=300)
         scheduler.add_job(daemon.maintain, "interval", hours=1, id="maintenance",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,

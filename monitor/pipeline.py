@@ -125,6 +125,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
             status=fetched.status,
+            revisit_after=(timedelta(seconds=deps.settings.alerts.revisits[0])
+                           if deps.settings.alerts.revisits else None),
             publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
                                                 sum(1 for i in new_items
                                                     if i.content.status != "skipped")),

@@ -106,6 +106,12 @@ def _name_list(v: Any) -> tuple[str, ...]:
     return tuple(v)
 
 
+def _duration_list(v: Any) -> tuple[float, ...]:
+    if not isinstance(v, list):
+        raise ValueError("expected a list of durations such as ['1h', '6h']")
+    return tuple(sorted(_positive_duration(x) for x in v))
+
+
 def _int_list(v: Any) -> tuple[int, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of whole numbers")
@@ -177,6 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.email.ca_file", "", "extra CA certificates (PEM) to trust for the SMTP server; empty: the system's", lambda v: v if isinstance(v, str) else _string(v)),
     Setting("alerts.max_age", "24h", "items published longer ago than this never alert (catch-up after an outage included)", _positive_duration),
     Setting("alerts.rollups", [5, 10], "a story that alerted alerts again once when carried by this many outlets (per threshold)", _int_list),
+    Setting("alerts.revisits", ["1h", "6h", "24h"], "after a story alerts, its article is fetched again at these times: changes become versions, deletions are recorded", _duration_list),
     Setting("alerts.dispatch_every", "2s", "how often the daemon sends due alerts", _positive_duration),
     Setting("alerts.max_attempts", 8, "a transient failure is retried this many times, then the alert is failed", _positive_int),
     Setting("alerts.retry_base", "30s", "first retry delay of a failed send; doubles each time (Retry-After honoured)", _positive_duration),
@@ -267,6 +274,7 @@ class AlertSettings:
     rules: tuple[AlertRule, ...] = ()
     max_age: float = 86400.0
     rollups: tuple[int, ...] = (5, 10)
+    revisits: tuple[float, ...] = (3600.0, 21600.0, 86400.0)
     dispatch_every: float = 2.0
     max_attempts: int = 8
     retry_base: float = 30.0
@@ -436,7 +444,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         webhook_url=_resolve(v["alerts.webhook.url"], "alerts.webhook.url",
                              bool(v["alerts.webhook.enabled"]), base, env, path, problems),
         channels=channels, rules=rules, max_age=v["alerts.max_age"] or 86400.0,
-        rollups=v["alerts.rollups"] or (), dispatch_every=v["alerts.dispatch_every"] or 2.0,
+        rollups=v["alerts.rollups"] or (), revisits=v["alerts.revisits"] or (),
+        dispatch_every=v["alerts.dispatch_every"] or 2.0,
         max_attempts=v["alerts.max_attempts"] or 8, retry_base=v["alerts.retry_base"] or 30.0,
         retry_cap=v["alerts.retry_cap"] or 3600.0, timeout=v["alerts.timeout"] or 20.0,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -221,6 +221,7 @@ class PollRecord:
     error: str | None = None
     problem: str | None = None  # a tolerated defect (e.g. truncated XML): noted, not counted
     publish_gap_s: float | None = None  # smoothed gap between new items, when it changed
+    revisit_after: timedelta | None = None  # first revisit of an item whose story alerts
     fetches: tuple[FetchLog, ...] = ()
     new_items: tuple[NewItem, ...] = ()
     revisions: tuple[ItemRevision, ...] = ()

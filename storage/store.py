@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import boilerplate, health, outbox, stories
+from storage import boilerplate, health, outbox, revisits, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
 from storage.health import SourceHealth
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
@@ -351,8 +351,12 @@ class Store:
                         item.fingerprint, matcher, record.checked_at, since)
                     (story_ids if a.new_story else joined).append(a.story_id)
                     outbox.write_topics(conn, item_id, item.topics)
-                    queued += outbox.enqueue(conn, a.story_id, item_id, item.alerts,
-                                             record.checked_at)
+                    added = outbox.enqueue(conn, a.story_id, item_id, item.alerts,
+                                           record.checked_at)
+                    if added and record.revisit_after is not None:
+                        revisits.schedule_first(conn, item_id,
+                                                record.checked_at + record.revisit_after)
+                    queued += added
                     if not a.new_story and rollups:
                         queued += outbox.rollups(conn, a.story_id, rollups, record.checked_at)
                     if item.fingerprint is not None:
@@ -515,6 +519,13 @@ class Store:
                              now: datetime) -> int:
         """An alert about the service itself (a failing or silent source), once per key."""
         return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
+
+    def due_revisits(self, now: datetime, limit: int = 20) -> list[revisits.Due]:
+        return revisits.due(self.conn, now, limit)
+
+    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None,
+                       **outcome: Any) -> None:
+        self._write(lambda c: revisits.record(c, item_id, now, next_at, **outcome))
 
     def heartbeat(self, now: datetime, starting: bool = False) -> None:
         self._write(lambda c: health.heartbeat(c, now, starting))

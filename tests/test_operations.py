@@ -162,3 +162,48 @@ def test_daemon_lifecycle_notify_reload_and_second_instance(
     db.close()
     assert time  # keep the import used on every path
     assert timedelta
+
+
+def test_revisits_record_edits_and_deletions(server: TestServer,
+                                             make_settings: MakeSettings) -> None:
+    import asyncio
+    from email.utils import format_datetime
+
+    from monitor.app import poll_sources, running
+    from monitor.revisit import revisit_due
+    from tests.test_alerts_crash import article
+    from tests.test_pipeline import HTML, RSS, rss
+
+    now = datetime.now(UTC)
+    settings = make_settings(source_toml("a", server.url("/feed")),
+                             extra='[[alerts.rule]]\nchannels = ["console"]\n'
+                                   '[alerts.console]\nenabled = true\n')
+    server.route("/feed", Reply(200, RSS, rss([])))
+    headline = "Iranian diplomat defects in Oslo and seeks asylum"
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    async def go() -> None:
+        clock = [now]
+        async with running(settings, clock=lambda: clock[0]) as deps:
+            await poll_sources(deps, ["a"])  # back-fill
+            url = server.route("/a/1", Reply(200, HTML, article(headline, stamp)))
+            server.route("/feed", Reply(200, RSS, rss([("g1", url, headline)],
+                                                      date=format_datetime(now, usegmt=True))))
+            clock[0] = now + timedelta(minutes=10)
+            (report,) = await poll_sources(deps, ["a"])
+            assert report.alerts == 1
+            server.route("/a/1", Reply(200, HTML, article(headline + " (updated)", stamp)))
+            clock[0] = now + timedelta(hours=2)
+            assert await revisit_due(deps, settings.alerts.revisits) == 1
+            server.route("/a/1", Reply(410, {}, b"gone"))
+            clock[0] = now + timedelta(hours=8)
+            assert await revisit_due(deps, settings.alerts.revisits) == 1
+
+    asyncio.run(go())
+    db = sqlite3.connect(settings.database.path)
+    row = db.execute("SELECT title, revisits, removed_detail, next_revisit_at FROM items"
+                     ).fetchone()
+    assert row[0].endswith("(updated)") and row[1] == 2 and row[2] == "HTTP 410"
+    assert row[3] is None
+    assert db.execute("SELECT reason FROM item_versions").fetchone()[0] == "revisit"
+    db.close()
