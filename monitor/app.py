@@ -17,6 +17,7 @@ from monitor.dispatch import Dispatcher
 from monitor.gate import Gate
 from monitor.http import Fetcher
 from monitor.pipeline import Deps, SourceReport, run_source
+from monitor.robots import Robots
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
 from monitor.workers import WorkerPool
@@ -48,13 +49,18 @@ async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     store = store or open_store(settings)
     store.sync_sources(source_records(settings.sources), clock())
     fetcher = Fetcher(settings.fetch)
+    proxies = {p for p in [settings.fetch.proxy, *(s.proxy for s in settings.sources)] if p}
+    proxied = {p: Fetcher(settings.fetch, proxy=p) for p in sorted(proxies)}
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
     try:
         await pool.start()
         yield Deps(settings=settings, store=store, fetcher=fetcher, pool=pool,
-                   gate=Gate(settings.topics), clock=clock, rng=random.Random())
+                   gate=Gate(settings.topics), clock=clock, rng=random.Random(),
+                   robots=Robots(settings.fetch.user_agent.split("/")[0]), proxied=proxied)
     finally:
         await fetcher.aclose()
+        for client in proxied.values():
+            await client.aclose()
         await pool.close()
         if own_store:
             store.close()

@@ -35,6 +35,21 @@ class ArticleResult:
     fetch: FetchLog | None
 
 
+def without_download(entry: Entry, reason: str, now: datetime, source: SourceConfig,
+                     retry: bool = False) -> ArticleResult:
+    """An article we may not (or cannot yet) download because of robots.txt: the feed's own
+    text stands in; with `retry` the item is marked failed so later runs try again."""
+    text = _feed_text(entry)
+    published = plausible(entry.published, now)
+    return ArticleResult(ItemContent(
+        title=clean_stored(entry.title), text=clean_stored(text) or None, author=entry.author,
+        published_at=published.value, language=guess_language(f"{entry.title} {text}",
+                                                               source.language),
+        status="error" if retry else "fallback" if text else "empty", status_detail=reason,
+        date_note=published.note, fetched_at=now, fetch_attempts=1,
+        search_title=search_form(entry.title), search_text=search_form(text)), None)
+
+
 def skipped_content(entry: Entry, reason: str, now: datetime) -> ItemContent:
     """An entry the gate (or a bad link) kept us from downloading: title, link and the reason."""
     published = plausible(entry.published, now)

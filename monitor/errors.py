@@ -16,6 +16,7 @@ that fell back to the feed text) are *values*, never exceptions.
     │   ├── TooManyRedirects        more hops than allowed, or a loop
     │   ├── BodyTooLarge            over the wire cap or the decoded cap (compression bombs)
     │   └── HTTPStatusError         a 4xx/5xx answer; `.status` and `.retry_after` are kept
+    ├── RobotsError                 robots.txt forbids the listing page (or cannot be read yet)
     ├── ParseError                  the body is not a usable feed or listing page
     ├── WorkerError                 the CPU worker pool could not finish a task
     │   ├── WorkerTimeout           the task ran over its hard timeout; the worker was killed
@@ -103,3 +104,7 @@ class ChannelError(MonitorError):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class RobotsError(MonitorError):
+    """robots.txt disallows a listing page, or could not be read (the run is retried later)."""

@@ -324,6 +324,7 @@ class Fetcher:
         self.guard = guard if guard is not None else AddressGuard(settings.allow_networks)
         self._proxy = proxy
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._host_next: dict[str, float] = {}  # earliest start of the next request per host
         self.client = self._new_client()
         self.recycled = 0
 
@@ -334,14 +335,18 @@ class Fetcher:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=40,
                               keepalive_expiry=30.0)
         transport = httpx.AsyncHTTPTransport(limits=limits, retries=0)
-        transport._pool = httpcore.AsyncConnectionPool(  # our backend: guard + deadline clamp
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True, http2=False, retries=0,
-            network_backend=GuardedBackend(self.guard),
-        )
+        pool_args: dict[str, Any] = {
+            "ssl_context": httpx.create_ssl_context(),
+            "max_connections": limits.max_connections,
+            "max_keepalive_connections": limits.max_keepalive_connections,
+            "keepalive_expiry": limits.keepalive_expiry,
+            "http1": True, "http2": False, "retries": 0,
+            "network_backend": GuardedBackend(self.guard),  # guard + deadline clamp
+        }
+        if self._proxy:  # the guard then vets the proxy's address, not the sites behind it
+            transport._pool = httpcore.AsyncHTTPProxy(proxy_url=self._proxy, **pool_args)
+        else:
+            transport._pool = httpcore.AsyncConnectionPool(**pool_args)
         return httpx.AsyncClient(
             transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
             headers={"User-Agent": s.user_agent_header, "Accept-Encoding": "gzip, deflate"},
@@ -357,6 +362,17 @@ class Fetcher:
         with contextlib.suppress(Exception):
             await old.aclose()
 
+    async def _space(self, host: str) -> None:
+        """Keep `host_spacing` between the starts of requests to one host name."""
+        spacing = self.settings.host_spacing
+        if spacing <= 0:
+            return
+        now = time.monotonic()
+        start = max(now, self._host_next.get(host, 0.0))
+        self._host_next[host] = start + spacing
+        if start > now:
+            await asyncio.sleep(start - now)
+
     def _slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
         if slot is None:
@@ -368,6 +384,7 @@ class Fetcher:
         """GET `url`; returns `Fetched` (200 or 304) or raises a `FetchError`."""
         parts = _checked(url)
         async with self._slot(parts.hostname or ""):
+            await self._space(parts.hostname or "")
             started = time.monotonic()
             token = _deadline.set(started + self.settings.deadline)
             try:

@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from monitor import alert_rules, dedup, schedule, topics, wire
-from monitor.articles import ArticleResult, fetch_article, skipped_content
+from monitor.articles import ArticleResult, fetch_article, skipped_content, without_download
 from monitor.dedup import Matcher
-from monitor.errors import FetchError, MonitorError, ParseError, WorkerError
+from monitor.errors import FetchError, MonitorError, ParseError, RobotsError, WorkerError
 from monitor.feeds import ParsedFeed, publisher_of
 from monitor.gate import Gate
 from monitor.http import Fetched, Fetcher
 from monitor.identity import Action, Planned, lookup_values, plan_entries
+from monitor.robots import Robots
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
 from monitor.text import one_line
@@ -66,6 +67,12 @@ class Deps:
     clock: Callable[[], datetime]
     rng: random.Random = field(default_factory=random.Random)
     matcher: Matcher = field(default_factory=Matcher)
+    robots: Robots | None = None
+    proxied: dict[str, Fetcher] = field(default_factory=dict)  # proxy URL -> its own client
+
+    def fetcher_for(self, source: SourceConfig) -> Fetcher:
+        proxy = source.proxy or self.settings.fetch.proxy
+        return self.proxied.get(proxy, self.fetcher) if proxy else self.fetcher
 
     def with_settings(self, settings: Settings) -> Deps:
         """The same parts under a reloaded configuration (sources, topics, polling, alerts)."""
@@ -161,8 +168,14 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
 async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
                          fetches: list[FetchLog], now: datetime) -> Fetched:
     conditional = bool(state.etag or state.last_modified)
+    fetcher = deps.fetcher_for(source)
+    if source.kind == "page" and deps.robots is not None and source.robots == "obey":
+        verdict = await deps.robots.allowed(state.url, fetcher)
+        if verdict is not True:
+            raise RobotsError("robots.txt disallows this listing page" if verdict is False
+                              else "robots.txt could not be read; trying again later")
     try:
-        fetched = await deps.fetcher.fetch(
+        fetched = await fetcher.fetch(
             state.url, etag=state.etag, last_modified=state.last_modified,
             accept=FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT)
     except FetchError as exc:
@@ -212,9 +225,20 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
                           fetches: list[FetchLog]) -> dict[str, ArticleResult]:
     limit = asyncio.Semaphore(deps.settings.polling.article_concurrency)
 
+    fetcher = deps.fetcher_for(source)
+
     async def one(p: Planned) -> tuple[str, ArticleResult]:
         async with limit:
-            return p.key, await fetch_article(deps.fetcher, deps.pool, deps.settings, source,
+            if deps.robots is not None and source.robots == "obey":
+                verdict = await deps.robots.allowed(p.link or "", fetcher)
+                if verdict is False:
+                    return p.key, without_download(p.entry, "robots.txt disallows this page",
+                                                   deps.clock(), source)
+                if verdict is None:  # stored with the feed's text, retried on later runs
+                    return p.key, without_download(
+                        p.entry, "robots.txt could not be read; will retry", deps.clock(),
+                        source, retry=True)
+            return p.key, await fetch_article(fetcher, deps.pool, deps.settings, source,
                                               p.entry, p.link or "", deps.clock)
 
     results = dict(await asyncio.gather(*(one(p) for p in work)))

@@ -118,6 +118,19 @@ def _int_list(v: Any) -> tuple[int, ...]:
     return tuple(sorted({_positive_int(x) for x in v}))
 
 
+def _non_negative_duration(v: Any) -> float:
+    seconds = parse_duration(v)
+    if seconds < 0:
+        raise ValueError("expected a duration of zero or more")
+    return seconds
+
+
+def _proxy(v: Any) -> str:
+    if not isinstance(v, str) or (v and not v.startswith(("http://", "https://"))):
+        raise ValueError("expected an http(s) proxy URL or an empty string")
+    return v
+
+
 def _networks(v: Any) -> tuple[Network, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of address ranges such as ['127.0.0.0/8']")
@@ -153,6 +166,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch.max_redirects", 5, "redirect hops followed", _non_negative_int),
     Setting("fetch.per_host_concurrency", 2, "requests in flight to one host name", _positive_int),
     Setting("fetch.allow_networks", [], "address ranges exempt from the private-address guard (e.g. ['127.0.0.0/8'] for a local simulator)", _networks),
+    Setting("fetch.host_spacing", "250ms", "least time between the starts of two requests to one host name", _non_negative_duration),
+    Setting("fetch.proxy", "", "an http(s) proxy for every source (a source's own `proxy` wins); the address guard then vets only the proxy", _proxy),
     Setting("extraction.workers", 2, "extraction/parsing worker processes", _positive_int),
     Setting("extraction.timeout", "20s", "hard timeout of one extraction; the worker is killed after it", _positive_duration),
     Setting("extraction.parse_timeout", "15s", "hard timeout of parsing one feed or listing page", _positive_duration),
@@ -233,6 +248,8 @@ class FetchSettings:
     max_redirects: int
     per_host_concurrency: int
     allow_networks: tuple[Network, ...]
+    host_spacing: float = 0.0
+    proxy: str = ""
 
     @property
     def user_agent_header(self) -> str:

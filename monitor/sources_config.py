@@ -17,7 +17,8 @@ from monitor.topics import TopicsConfig
 from monitor.units import parse_duration
 from monitor.urls import is_http_url
 
-SOURCE_KEYS = {"id", "name", "kind", "url", "language", "outlet", "scope", "interval", "enabled"}
+SOURCE_KEYS = {"id", "name", "kind", "url", "language", "outlet", "scope", "interval", "enabled",
+               "robots", "robots_reason", "proxy"}
 REQUIRED_SOURCE_KEYS = ("id", "name", "kind", "url", "language", "outlet", "scope")
 KINDS = ("feed", "page")
 SCOPES = ("general", "topic")
@@ -39,6 +40,8 @@ class SourceConfig:
     scope: str  # general (gated) | topic (every entry is a candidate)
     interval: float
     enabled: bool = True
+    robots: str = "obey"  # obey | ignore (with robots_reason)
+    proxy: str | None = None
 
     @property
     def gated(self) -> bool:
@@ -103,12 +106,21 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         problems.append(f"{where}: enabled: expected true or false")
+    robots = raw.get("robots", "obey")
+    if robots not in ("obey", "ignore"):
+        problems.append(f"{where}: robots: expected 'obey' or 'ignore'")
+    elif robots == "ignore" and not str(raw.get("robots_reason", "")).strip():
+        problems.append(f"{where}: robots_reason: required when robots = 'ignore' (say why)")
+    proxy = raw.get("proxy")
+    if proxy is not None and not (isinstance(proxy, str) and proxy.startswith(
+            ("http://", "https://"))):
+        problems.append(f"{where}: proxy: expected an http(s) proxy URL")
     if len(problems) > before:
         return None
     return SourceConfig(
         id=raw["id"], name=raw["name"].strip(), kind=raw["kind"], url=raw["url"].strip(),
         language=raw["language"], outlet=raw["outlet"].strip(), scope=raw["scope"],
-        interval=interval, enabled=enabled,
+        interval=interval, enabled=enabled, robots=robots, proxy=proxy,
     )
 
 

@@ -26,6 +26,7 @@ error_backoff_base = "1s"
 
 [fetch]
 allow_networks = {allow}
+host_spacing = "0s"
 connect_timeout = "1s"
 read_timeout = "1s"
 deadline = "{deadline}"

@@ -71,3 +71,17 @@ def test_once_with_unknown_source_and_with_every_source_failing(
     assert main(["--config", config, "once", "--all"]) == 1
     out = capsys.readouterr().out
     assert "dead" in out and "1 failed" in out
+
+
+def test_ignoring_robots_txt_needs_a_reason(make_settings: MakeSettings, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    make_settings(source_toml("ok", "http://x.org/feed"))
+    (tmp_path / "sources.toml").write_text(
+        source_toml("a", "http://x.org/a") + 'robots = "ignore"\n'
+        + source_toml("b", "http://x.org/b") + 'robots = "ignore"\n'
+        'robots_reason = "the outlet asked us to poll its section pages"\n'
+        + source_toml("c", "http://x.org/c") + 'proxy = "socks5://x"\n')
+    assert main(["--config", str(tmp_path / "monitor.toml"), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "source 'a': robots_reason: required" in err and "source 'b'" not in err
+    assert "source 'c': proxy" in err

@@ -12,6 +12,7 @@ import gzip
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -327,3 +328,68 @@ def test_raw_html_is_kept_then_pruned_after_its_retention(
     assert done["raw_pages_deleted"] == 1 and done["stories_unindexed"] == 1
     assert done["fetches_deleted"] == 2
     assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 0
+
+
+def test_robots_txt_is_honoured_for_articles(server: TestServer, make_settings: MakeSettings,
+                                             db: sqlite3.Connection) -> None:
+    server.route("/robots.txt", Reply(200, {"Content-Type": "text/plain"},
+                                      b"User-agent: *\nDisallow: /private/\n"))
+    open_url = server.route("/news/1", Reply(200, HTML, article_html("Strike in Abadan")))
+    closed_url = server.route("/private/2", Reply(200, HTML, article_html("Rally in Ilam")))
+    feed = rss([("1", open_url, "Strike in Abadan"), ("2", closed_url, "Rally in Ilam")])
+    settings = make_settings(source_toml("r", server.route("/r", Reply(200, RSS, feed))))
+    poll(settings)
+    assert server.hits("/news/1") == 1 and server.hits("/private/2") == 0
+    rows = dict(db.execute("SELECT title, status_detail FROM items").fetchall())
+    assert rows["Rally in Ilam"] == "robots.txt disallows this page"
+
+
+def test_unreadable_robots_txt_means_retry_later(server: TestServer,
+                                                 make_settings: MakeSettings,
+                                                 db: sqlite3.Connection) -> None:
+    server.route("/robots.txt", Reply(503, {}, b"busy"))
+    url = server.route("/news/1", Reply(200, HTML, article_html("Strike in Abadan")))
+    feed = rss([("1", url, "Strike in Abadan")])
+    settings = make_settings(source_toml("r", server.route("/r", Reply(200, RSS, feed))))
+    poll(settings)
+    assert server.hits("/news/1") == 0
+    assert db.execute("SELECT status FROM items").fetchone()[0] == "error"
+    # a new process (empty robots cache) after robots.txt recovered: the article is fetched
+    server.route("/robots.txt", Reply(404, {}, b""))
+    poll(settings)
+    assert server.hits("/news/1") == 1
+    assert db.execute("SELECT status FROM items").fetchone()[0] == "ok"
+
+
+def test_requests_to_one_host_are_spaced(server: TestServer, make_settings: MakeSettings,
+                                         db: sqlite3.Connection) -> None:
+    import time
+
+    arrivals: list[float] = []
+    page = article_html("Strike in Abadan")
+
+    def timed(h: Any) -> None:
+        arrivals.append(time.monotonic())
+        server._reply(h, Reply(200, HTML, page))
+
+    items = [(str(i), server.route(f"/n/{i}", timed), f"Strike {i} in Abadan") for i in range(4)]
+    settings = make_settings(source_toml("r", server.route("/r", Reply(200, RSS, rss(items)))),
+                             extra="")
+    text = settings.config_path.read_text().replace('host_spacing = "0s"',
+                                                    'host_spacing = "200ms"')
+    settings.config_path.write_text(text)
+    from monitor.settings import load_settings
+    poll(load_settings(settings.config_path, env={}))
+    gaps = [b - a for a, b in zip(sorted(arrivals), sorted(arrivals)[1:], strict=False)]
+    assert len(arrivals) == 4 and min(gaps) >= 0.18
+
+
+def test_a_source_behind_a_proxy(server: TestServer, make_settings: MakeSettings,
+                                 db: sqlite3.Connection) -> None:
+    # nothing listens on 127.0.0.2:9; the proxy (our test server) answers for it
+    target = "http://127.0.0.2:9/feed"
+    server.route(target, Reply(200, RSS, rss([("1", None, "Strike in Abadan")])))
+    sources = source_toml("p", target) + f'proxy = "{server.url("")}"\n'
+    report = poll(make_settings(sources))["p"]
+    assert report.outcome == "new", report.error
+    assert any(path == target for path, _ in server.requests)
