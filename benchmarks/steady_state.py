@@ -1,0 +1,181 @@
+"""Steady state with many sources: one full polling cycle over N sources, wall and CPU seconds.
+
+A feed server runs in its own process on 50 loopback addresses (127.0.1.1 - 127.0.1.50), N/50
+feeds each, 20 entries per feed. The monitor (this process plus its worker processes, whose CPU
+is read from /proc) polls every source once per cycle, as the daemon's ticks would. Phases:
+
+    304   the server answers conditional requests with 304
+    same  the server ignores validators and sends the same body (not parsed again)
+    new   each feed has one new entry among its 20 (one article download + extraction each)
+
+Entries of the first fill have no links (stored as skipped rows, nothing downloaded), so the
+cycles measure polling, not a first import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+HOSTS = [f"127.0.1.{i}" for i in range(1, 51)]
+PORT = 18380
+
+
+def _serve(per_host: int, mode: Any, cycle: Any) -> None:  # the server process
+    def body(feed: int, new: int) -> bytes:
+        items = []
+        for k in range(new, 0, -1):
+            link = f"http://{HOSTS[feed % len(HOSTS)]}:{PORT}/a/{feed}/{k}"
+            items.append(f"<item><title>Strike number {k} spreads in Tabriz ({feed})</title>"
+                         f"<link>{link}</link><guid>{link}</guid></item>")
+        for k in range(20 - len(items)):
+            items.append(f"<item><title>Background {k} of feed {feed}</title>"
+                         f"<guid isPermaLink='false'>bg-{feed}-{k}</guid>"
+                         f"<description>Old entry {k}</description></item>")
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed {feed}</title>"
+                f"{''.join(items[:20])}</channel></rss>").encode()
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            parts = self.path.strip("/").split("/")
+            if parts[0] == "a":
+                text = " ".join(f"Workers at plant {parts[1]} stopped work on day {parts[2]}, "
+                                f"a union statement said, sentence {i}." for i in range(30))
+                data = (f"<html><head><title>Strike {parts[2]}</title></head><body><article>"
+                        f"<h1>Strike {parts[2]}</h1><p>{text}</p></article></body></html>"
+                        ).encode()
+                self._send(200, data, "text/html")
+                return
+            if parts[0] != "feed":
+                self._send(404, b"", "text/plain")
+                return
+            feed = int(parts[1])
+            new = cycle.value if mode.value == 2 else 0
+            etag = f'"{feed}-{new}"'
+            if mode.value == 0 and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self._send(200, body(feed, new), "application/rss+xml",
+                       etag if mode.value == 0 else None)
+
+        def _send(self, status: int, data: bytes, ctype: str, etag: str | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            if etag:
+                self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    servers = []
+    for host in HOSTS:
+        s = ThreadingHTTPServer((host, PORT), H)
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+        servers.append(s)
+    threading.Event().wait()
+
+
+def _worker_cpu(deps: Any) -> float:
+    total = 0.0
+    for w in deps.pool._all:
+        try:
+            fields = Path(f"/proc/{w.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+async def run(count: int, cycles: int) -> dict[str, Any]:
+    from monitor.app import poll_sources, running
+    from monitor.settings import load_settings
+
+    ctx = multiprocessing.get_context("spawn")
+    mode, cycle = ctx.Value("i", 0), ctx.Value("i", 0)
+    server = ctx.Process(target=_serve, args=(count // len(HOSTS), mode, cycle), daemon=True)
+    server.start()
+    time.sleep(1.5)
+    results: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "topics.toml").write_bytes(
+                (Path(__file__).parents[1] / "config" / "topics.toml").read_bytes())
+            sources = [
+                f'[[source]]\nid = "s{i:04d}"\nname = "S{i}"\nkind = "feed"\nurl = '
+                f'"http://{HOSTS[i % len(HOSTS)]}:{PORT}/feed/{i}"\nlanguage = "en"\n'
+                f'outlet = "Outlet {i}"\nscope = "topic"\n' for i in range(count)]
+            (folder / "sources.toml").write_text("\n".join(sources))
+            (folder / "monitor.toml").write_text(
+                '[polling]\nconcurrency = 32\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n')
+            settings = load_settings(folder / "monitor.toml")
+            async with running(settings) as deps:
+                ids = deps.store.source_ids()
+                await poll_sources(deps, ids)  # the first fill: skipped rows, no downloads
+                for name, code in (("304", 0), ("same", 1), ("new", 2)):
+                    mode.value = code
+                    cycle.value = 0  # in the "new" phase: one more linked entry per cycle
+                    walls, cpus = [], []
+                    for _ in range(cycles):
+                        cycle.value += 1
+                        cpu0 = time.process_time() + _worker_cpu(deps)
+                        t0 = time.monotonic()
+                        reports = await poll_sources(deps, ids)
+                        walls.append(time.monotonic() - t0)
+                        cpus.append(time.process_time() + _worker_cpu(deps) - cpu0)
+                    outcomes: dict[str, int] = {}
+                    for r in reports:
+                        outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+                    results[name] = {
+                        "wall_s": {"median": round(statistics.median(walls), 2),
+                                   "min": round(min(walls), 2), "max": round(max(walls), 2)},
+                        "cpu_s": {"median": round(statistics.median(cpus), 2),
+                                  "min": round(min(cpus), 2), "max": round(max(cpus), 2)},
+                        "last_cycle_outcomes": outcomes,
+                        "articles_last_cycle": sum(r.articles_fetched for r in reports),
+                    }
+                    print(name, json.dumps(results[name]), flush=True)
+    finally:
+        server.terminate()
+    results["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--cycles", type=int, default=3)
+    args = parser.parse_args()
+    results = asyncio.run(run(args.sources, args.cycles))
+    summary = {"benchmark": f"steady state, {args.sources} sources, one cycle",
+               "settings": "polling.concurrency=32, per_host_concurrency=2, host_spacing=250ms, "
+                           "50 hosts", "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+               **results}
+    print(json.dumps(summary, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "steady_state.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
