@@ -4,6 +4,7 @@
     shingles        dedup precision/recall per shingle kind on the labelled set
     dedup_index     dedup lookup + insert per item at growing index sizes
     alert_latency   feed appearance to channel hand-over, daemon defaults
+    steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
 
 `BENCH_FULL=1 make bench` also fills the dedup index to 1M items (about 15 minutes).
 """
@@ -20,6 +21,7 @@ STEPS = [
     ["benchmarks.dedup_index", "--sizes",
      "10000,100000,1000000" if os.environ.get("BENCH_FULL") else "10000,100000"],
     ["benchmarks.alert_latency"],
+    ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
 ]
 
 

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -50,7 +50,10 @@ class Daemon:
         room = self.deps.settings.polling.concurrency - len(self.in_flight)
         if room <= 0:
             return
-        due = [s for s in self.deps.store.due_sources(self.deps.clock(), limit=room * 2)
+        p = self.deps.settings.polling
+        horizon = timedelta(seconds=2 * max(p.max_interval, p.error_backoff_cap))
+        due = [s for s in self.deps.store.due_sources(self.deps.clock(), limit=room * 2,
+                                                      horizon=horizon)
                if s not in self.in_flight][:room]
         for source_id in due:
             task = asyncio.create_task(poll_sources(self.deps, [source_id]))

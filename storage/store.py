@@ -177,11 +177,15 @@ class Store:
             marks = ",".join("?" * len(ids))
             conn.execute(f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({marks})", ids)
 
-    def due_sources(self, now: datetime, limit: int = 1000) -> list[str]:
+    def due_sources(self, now: datetime, limit: int = 1000,
+                    horizon: timedelta | None = None) -> list[str]:
+        """Sources whose next check has come. With `horizon`, also those scheduled further
+        ahead than it: after the clock jumped back, they would otherwise wait that long."""
+        far = iso(now + horizon) if horizon is not None else "9999"
         rows = self.query(
-            "SELECT id FROM sources WHERE enabled = 1 AND next_check_at <= ? "
-            "ORDER BY next_check_at, id LIMIT ?",
-            (iso(now), limit),
+            "SELECT id FROM sources WHERE enabled = 1 AND (next_check_at <= ? OR "
+            "next_check_at > ?) ORDER BY next_check_at, id LIMIT ?",
+            (iso(now), far, limit),
         )
         return [r["id"] for r in rows]
 

@@ -207,3 +207,49 @@ def test_revisits_record_edits_and_deletions(server: TestServer,
     assert row[3] is None
     assert db.execute("SELECT reason FROM item_versions").fetchone()[0] == "revisit"
     db.close()
+
+
+def test_a_clock_jump_back_does_not_stall_sources(store: Store) -> None:
+    from storage.records import SourceRecord
+
+    store.sync_sources([SourceRecord("a", "A", "feed", "http://a.example/", "en", "A", "topic",
+                                     900.0)], NOW)
+    # scheduled by a clock that ran a week ahead
+    store.record_poll(PollRecord("a", NOW, "no_new", NOW + timedelta(days=7)))
+    assert store.due_sources(NOW) == []
+    assert store.due_sources(NOW, horizon=timedelta(hours=12)) == ["a"]
+
+
+def test_429_then_503_then_recovery(server: TestServer, make_settings: MakeSettings) -> None:
+    import asyncio
+
+    from monitor.app import poll_sources, running
+
+    settings = make_settings(source_toml("a", server.url("/feed")))
+    db_path = settings.database.path
+
+    async def cycle(reply: Reply) -> None:
+        server.route("/feed", reply)
+        async with running(settings) as deps:
+            await poll_sources(deps, ["a"])
+
+    def state() -> tuple[int, float]:
+        db = sqlite3.connect(db_path)
+        errors, checked, next_at = db.execute(
+            "SELECT error_count, last_checked_at, next_check_at FROM sources").fetchone()
+        db.close()
+        gap = datetime.fromisoformat(next_at.replace("Z", "+00:00")) - \
+            datetime.fromisoformat(checked.replace("Z", "+00:00"))
+        return errors, gap.total_seconds()
+
+    asyncio.run(cycle(Reply(429, {"Retry-After": "600"}, b"slow down")))
+    errors, gap = state()
+    assert errors == 1 and gap >= 600
+    asyncio.run(cycle(Reply(503, {"Retry-After": "60"}, b"")))
+    errors, gap = state()
+    assert errors == 2 and gap >= 60
+    feed = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+            b"</channel></rss>")
+    asyncio.run(cycle(Reply(200, {"Content-Type": "application/rss+xml"}, feed)))
+    errors, gap = state()
+    assert errors == 0 and 300 <= gap <= 300 * 1.1 + 1  # back on its 5-minute interval
