@@ -13,18 +13,24 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import commands
+from monitor import commands, query_commands
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import register_secret, setup_logging
 from monitor.settings import find_config, load_settings
 from storage import StorageError
+from storage.queries import BadQuery
 
 COMMANDS = {
     "check-config": "validate every configuration file and report all problems (exit 2 if any)",
     "migrate": "create or upgrade the database schema",
     "once": "poll the sources that are due (or --source ID, or --all) once and print a summary",
     "run": "run the daemon: poll due sources on a schedule until SIGTERM/SIGINT",
-    "stories": "list recent stories with their outlets",
+    "stories": "list recent stories with outlets, agency and topics (--since, --topic, --json)",
+    "show": "one story with every sighting and how each matched",
+    "search": "full-text search over titles and texts in both languages, with snippets",
+    "export": "stream items as JSON lines or CSV (--since, --topic)",
+    "stats": "items, stories and copies saved per day, outlet and topic",
+    "reextract": "run extraction again over stored raw HTML (after an upgrade, say)",
     "rebuild-index": "recompute every dedup signature and the near-duplicate index",
     "status": "sources' health, the alert queue, the database and the daemon; exit 1 if unhealthy",
     "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
@@ -51,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--all", action="store_true", help="poll every enabled source")
     stories = sub.choices["stories"]
     stories.add_argument("--limit", type=int, default=20, help="how many stories (default 20)")
+    stories.add_argument("--since", help="e.g. 24h, 7d or 2026-01-20")
+    stories.add_argument("--topic")
+    stories.add_argument("--json", action="store_true")
+    sub.choices["show"].add_argument("story", type=int)
+    search = sub.choices["search"]
+    search.add_argument("query", help='words, "phrases", prefix*, AND/OR/NOT (FTS5 syntax)')
+    for name in ("--topic", "--source", "--since", "--lang"):
+        search.add_argument(name)
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    export = sub.choices["export"]
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--since")
+    export.add_argument("--topic")
+    sub.choices["stats"].add_argument("--since", help="default 30d")
+    sub.choices["reextract"].add_argument("--since", help="only pages fetched since")
     alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
                                                   metavar="ACTION")
     listing = alerts.add_parser("list", help="show the outbox with states and errors")
@@ -78,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'s' if len(exc.problems) != 1 else ''}):", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 2
+    except BadQuery as exc:
+        print(f"search: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:
         print(f"database: {exc}", file=sys.stderr)
@@ -122,7 +147,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "rebuild-index":
         return commands.rebuild_index(settings)
     if args.command == "stories":
-        return commands.stories(settings, limit=args.limit)
+        return query_commands.stories(settings, since=args.since, topic=args.topic,
+                                      limit=args.limit, as_json=args.json)
+    if args.command == "show":
+        return query_commands.show(settings, args.story)
+    if args.command == "search":
+        return query_commands.search(settings, args.query, limit=args.limit, topic=args.topic,
+                                     source=args.source, since=args.since, lang=args.lang,
+                                     as_json=args.json)
+    if args.command == "export":
+        return query_commands.export(settings, fmt=args.format, since=args.since,
+                                     topic=args.topic)
+    if args.command == "stats":
+        return query_commands.stats(settings, since=args.since)
+    if args.command == "reextract":
+        return asyncio.run(query_commands.reextract(settings, since=args.since))
     raise AssertionError(args.command)
 
 

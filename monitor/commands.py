@@ -73,21 +73,6 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
     return 1 if reports and failed == len(reports) else 0
 
 
-def stories(settings: Settings, *, limit: int) -> int:
-    store = open_store(settings)
-    try:
-        rows = store.stories(limit=limit)
-    finally:
-        store.close()
-    if not rows:
-        print("no stories yet")
-        return 0
-    print(tabulate([[s.id, s.first_seen_at, s.outlet_count, s.first_outlet,
-                     one_line(s.headline, 70)] for s in rows],
-                   headers=["id", "first seen", "outlets", "first outlet", "headline"]))
-    return 0
-
-
 def rebuild_index(settings: Settings) -> int:
     """Fingerprint every stored text again with the current parameters; rebuild the index."""
     store = open_store(settings)

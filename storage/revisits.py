@@ -61,3 +61,17 @@ def record(conn: sqlite3.Connection, item_id: int, now: datetime, next_at: datet
     conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
     conn.execute("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
                  (item_id, search_title, search_text))
+
+
+def replace_text(conn: sqlite3.Connection, item_id: int, text: str, search_text: str,
+                 title: str, search_title: str) -> bool:
+    """Re-extraction from stored HTML: refresh text and search columns; True if it changed."""
+    old = conn.execute("SELECT text FROM items WHERE id = ?", (item_id,)).fetchone()
+    if old is None or old[0] == text:
+        return False
+    conn.execute("UPDATE items SET text = ?, word_count = ? WHERE id = ?",
+                 (text, len(text.split()), item_id))
+    conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+    conn.execute("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
+                 (item_id, search_title, search_text))
+    return True

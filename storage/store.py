@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage import boilerplate, health, outbox, revisits, stories
+from storage import boilerplate, health, outbox, queries, revisits, stories
 from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
 from storage.health import SourceHealth
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
     AlertRow,
+    Fingerprint,
     ItemContent,
     KnownEntry,
     NewItem,
@@ -530,6 +531,46 @@ class Store:
     def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None,
                        **outcome: Any) -> None:
         self._write(lambda c: revisits.record(c, item_id, now, next_at, **outcome))
+
+    # -- queries (see storage.queries) ----------------------------------------------------------
+
+    def search(self, match: str, **filters: Any) -> list[dict[str, Any]]:
+        try:
+            return queries.search(self.conn, match, **filters)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from None
+
+    def story_list(self, **filters: Any) -> list[dict[str, Any]]:
+        return queries.stories(self.conn, **filters)
+
+    def story(self, story_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return queries.story(self.conn, story_id)
+
+    def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        return queries.export(self.conn, **filters)
+
+    def stats(self, since: str) -> dict[str, list[dict[str, Any]]]:
+        return queries.stats(self.conn, since)
+
+    def raw_pages_since(self, since: str, after: int = 0,
+                        limit: int = 200) -> list[tuple[int, str, str, bytes]]:
+        """(item id, outlet, url, html) of stored pages, in id order, for re-extraction."""
+        rows = self.query(
+            "SELECT r.item_id, i.outlet, r.url, r.html_zlib FROM raw_pages r JOIN items i "
+            "ON i.id = r.item_id WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id "
+            "LIMIT ?", (since, after, limit))
+        return [(r[0], r[1], r[2], zlib.decompress(r[3])) for r in rows]
+
+    def replace_text(self, item_id: int, text: str, search_text: str, title: str,
+                     search_title: str, fingerprint: Fingerprint | None,
+                     matcher: StoryMatcher, now: datetime) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            changed = revisits.replace_text(conn, item_id, text, search_text, title,
+                                            search_title)
+            if changed and fingerprint is not None:
+                stories.update_signature(conn, item_id, fingerprint, matcher, now)
+            return changed
+        return self._write(write)
 
     def heartbeat(self, now: datetime, starting: bool = False) -> None:
         self._write(lambda c: health.heartbeat(c, now, starting))

@@ -1,0 +1,129 @@
+"""Read-only queries behind `monitor search`, `stories`, `show`, `export` and `stats`.
+
+All of them read through the normal connection; none takes the write lock, so they run while
+the daemon writes. Search goes through `items_fts`, whose columns hold *normalised* text: the
+caller normalises the query the same way (monitor.text.search_form).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from storage.errors import NotFound, StorageError
+
+
+class BadQuery(StorageError):
+    """The full-text query is not valid FTS5 syntax."""
+
+
+def _filters(topic: str | None, source: str | None, since: str | None,
+             language: str | None, alias: str = "i") -> tuple[str, list[Any]]:
+    where, params = [], []
+    if topic:
+        where.append(f"EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = {alias}.id "
+                     f"AND t.topic = ?)")
+        params.append(topic)
+    if source:
+        where.append(f"{alias}.source_id = ?")
+        params.append(source)
+    if since:
+        where.append(f"{alias}.first_seen_at >= ?")
+        params.append(since)
+    if language:
+        where.append(f"{alias}.language = ?")
+        params.append(language)
+    return (" AND " + " AND ".join(where)) if where else "", params
+
+
+def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str | None = None,
+           source: str | None = None, since: str | None = None,
+           language: str | None = None) -> list[dict[str, Any]]:
+    extra, params = _filters(topic, source, since, language)
+    sql = (
+        "SELECT i.id, i.story_id, i.first_seen_at, i.outlet, i.language, i.title, i.url, "
+        "snippet(items_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(items_fts) AS rank "
+        "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+        f"WHERE items_fts MATCH ?{extra} ORDER BY rank LIMIT ?")
+    try:
+        return [dict(r) for r in conn.execute(sql, [match, *params, limit])]
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise
+        raise BadQuery(f"not a valid search query: {exc}") from None
+
+
+def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
+            limit: int) -> list[dict[str, Any]]:
+    where, params = [], []
+    if since:
+        where.append("s.first_seen_at >= ?")
+        params.append(since)
+    if topic:
+        where.append("EXISTS (SELECT 1 FROM items i JOIN item_topics t ON t.item_id = i.id "
+                     "WHERE i.story_id = s.id AND t.topic = ?)")
+        params.append(topic)
+    sql = (
+        "SELECT s.id, s.first_seen_at, s.first_outlet, s.outlet_count, s.item_count, s.agency, "
+        "s.headline, (SELECT group_concat(DISTINCT t.topic) FROM items i JOIN item_topics t "
+        "ON t.item_id = i.id WHERE i.story_id = s.id) AS topics FROM stories s "
+        + (f"WHERE {' AND '.join(where)} " if where else "")
+        + "ORDER BY s.first_seen_at DESC LIMIT ?")
+    return [dict(r) for r in conn.execute(sql, [*params, limit])]
+
+
+def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
+                                                           list[dict[str, Any]]]:
+    row = conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no story {story_id}")
+    items = conn.execute(
+        "SELECT i.id, i.first_seen_at, i.outlet, i.source_id, i.match_kind, i.similarity, "
+        "i.agency, i.language, i.title, i.url, i.status, i.removed_at FROM items i "
+        "WHERE i.story_id = ? ORDER BY i.first_seen_at, i.id", (story_id,)).fetchall()
+    return dict(row), [dict(r) for r in items]
+
+
+EXPORT_COLUMNS = ("id", "story_id", "source_id", "outlet", "first_seen_at", "published_at",
+                  "language", "title", "url", "canonical_url", "agency", "match_kind",
+                  "status", "topics", "text")
+
+
+def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
+           batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Items with text, oldest first, streamed in batches (memory stays flat)."""
+    extra, params = _filters(topic, None, since, None)
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT i.id, i.story_id, i.source_id, i.outlet, i.first_seen_at, i.published_at, "
+            "i.language, i.title, i.url, i.canonical_url, i.agency, i.match_kind, i.status, "
+            "(SELECT group_concat(topic) FROM item_topics t WHERE t.item_id = i.id) AS topics, "
+            f"i.text FROM items i WHERE i.id > ? AND i.status != 'skipped'{extra} "
+            "ORDER BY i.id LIMIT ?", [last, *params, batch]).fetchall()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r)
+        last = rows[-1]["id"]
+
+
+def stats(conn: sqlite3.Connection, since: str) -> dict[str, list[dict[str, Any]]]:
+    def q(sql: str, *params: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in conn.execute(sql, params)]
+
+    return {
+        "per_day": q("SELECT substr(first_seen_at, 1, 10) AS day, count(*) AS items, "
+                     "count(DISTINCT story_id) AS stories, "
+                     "count(*) - count(DISTINCT story_id) AS copies_saved FROM items "
+                     "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY day "
+                     "ORDER BY day", since),
+        "per_outlet": q("SELECT outlet, count(*) AS items, sum(match_kind = 'first') AS first, "
+                        "sum(match_kind != 'first') AS copies FROM items "
+                        "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY outlet "
+                        "ORDER BY items DESC", since),
+        "per_topic": q("SELECT t.topic, count(*) AS items, count(DISTINCT i.story_id) AS stories "
+                       "FROM item_topics t JOIN items i ON i.id = t.item_id "
+                       "WHERE i.first_seen_at >= ? GROUP BY t.topic ORDER BY items DESC", since),
+    }
