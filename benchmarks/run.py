@@ -5,6 +5,8 @@
     dedup_index     dedup lookup + insert per item at growing index sizes
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
+    search          FTS queries and the export stream at 100k items
+    (soak           `python -m benchmarks.soak --minutes 30`: RSS over continuous polling)
 
 `BENCH_FULL=1 make bench` also fills the dedup index to 1M items (about 15 minutes).
 """
@@ -22,6 +24,7 @@ STEPS = [
      "10000,100000,1000000" if os.environ.get("BENCH_FULL") else "10000,100000"],
     ["benchmarks.alert_latency"],
     ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
+    ["benchmarks.search", "--items", "100000"],
 ]
 
 
