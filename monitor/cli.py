@@ -31,6 +31,7 @@ COMMANDS = {
     "export": "stream items as JSON lines or CSV (--since, --topic)",
     "stats": "items, stories and copies saved per day, outlet and topic",
     "reextract": "run extraction again over stored raw HTML (after an upgrade, say)",
+    "serve": "browse and query the database with Datasette, read-only (the datasette extra)",
     "rebuild-index": "recompute every dedup signature and the near-duplicate index",
     "status": "sources' health, the alert queue, the database and the daemon; exit 1 if unhealthy",
     "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--topic")
     sub.choices["stats"].add_argument("--since", help="default 30d")
     sub.choices["reextract"].add_argument("--since", help="only pages fetched since")
+    sub.choices["serve"].add_argument("--host", default="127.0.0.1")
+    sub.choices["serve"].add_argument("--port", type=int, default=8001)
     alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
                                                   metavar="ACTION")
     listing = alerts.add_parser("list", help="show the outbox with states and errors")
@@ -160,6 +163,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                                      topic=args.topic)
     if args.command == "stats":
         return query_commands.stats(settings, since=args.since)
+    if args.command == "serve":
+        return query_commands.serve(settings, host=args.host, port=args.port)
     if args.command == "reextract":
         return asyncio.run(query_commands.reextract(settings, since=args.since))
     raise AssertionError(args.command)

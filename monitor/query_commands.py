@@ -187,3 +187,25 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
         store.close()
     print(f"\r{done} pages re-extracted, {changed} texts changed")
     return 0
+
+
+def serve(settings: Settings, *, host: str, port: int) -> int:
+    """Run Datasette on the live database (the `datasette` extra), replacing this process so
+    that signals reach it directly. Its SQL runs on read-only connections."""
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    if importlib.util.find_spec("datasette") is None:
+        print("monitor serve needs the datasette extra: pip install 'feed-monitor[datasette]'",
+              file=sys.stderr)
+        return 1
+    db = settings.database.path
+    template = (Path(__file__).parent / "datasette" / "metadata.json").read_text("utf-8")
+    meta = db.with_name(db.name + ".datasette.json")
+    meta.write_text(template.replace('"DATABASE"', json.dumps(db.stem)), encoding="utf-8")
+    print(f"Datasette on http://{host}:{port}/ (read-only queries; Ctrl-C stops)", flush=True)
+    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(db),
+                              "--metadata", str(meta), "--host", host, "--port", str(port),
+                              "--setting", "sql_time_limit_ms", "5000"])
+    return 0  # not reached

@@ -132,3 +132,40 @@ def test_every_readme_example_query_runs(filled: Path) -> None:
         ran += 1
     db.close()
     assert ran >= 10
+
+
+def test_monitor_serve_runs_datasette_read_only(filled: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(filled), "serve",
+                             "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/feed-monitor"
+    try:
+        deadline = time.monotonic() + 60
+        stories = None
+        while time.monotonic() < deadline:
+            try:
+                stories = httpx.get(f"{base}/stories.json?_shape=array", timeout=5).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert stories and "headline" in stories[0]
+        leaders = httpx.get(f"{base}/first_to_report.json?_shape=array", timeout=5).json()
+        assert leaders and "stories_first" in leaders[0]
+        meta = httpx.get(f"http://127.0.0.1:{port}/-/metadata.json", timeout=5).json()
+        assert "wire copies" in meta["databases"]["feed-monitor"]["tables"]["stories"][
+            "description"]
+        refused = httpx.get(f"{base}.json", params={"sql": "DELETE FROM stories"}, timeout=5)
+        assert refused.status_code >= 400
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
