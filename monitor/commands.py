@@ -14,6 +14,7 @@ from monitor import dedup
 from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
 from monitor.errors import ChannelError
 from monitor.pipeline import SourceReport
+from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line
 from storage.records import AlertRow, Fingerprint, parse_iso
@@ -85,8 +86,12 @@ def rebuild_index(settings: Settings) -> int:
 
     try:
         started = time.monotonic()
-        report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
-                                     timedelta(seconds=settings.dedup.window))
+        total = store.query("SELECT count(*) FROM items WHERE story_id IS NOT NULL "
+                            "AND text IS NOT NULL AND text != ''")[0][0]
+        with progress(total, "fingerprinting") as bar:
+            report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
+                                         timedelta(seconds=settings.dedup.window),
+                                         step=bar.update)
     finally:
         store.close()
     print(f"{report.items} items fingerprinted with {dedup.params_tag()}; "

@@ -21,6 +21,7 @@ from monitor import dedup
 from monitor.app import open_store, utc_now
 from monitor.decode import decode_document
 from monitor.errors import ConfigError
+from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
 from monitor.units import parse_duration
@@ -122,14 +123,17 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
     store = open_store(settings)
     try:
         rows: Iterable[dict[str, Any]] = store.export(since=since_iso(since), topic=topic)
-        if fmt == "jsonl":
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            writer = csv.DictWriter(out, fieldnames=list(_columns()))
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(row)
+        with progress(None, "exporting") as bar:
+            if fmt == "jsonl":
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    bar.update(1)
+            else:
+                writer = csv.DictWriter(out, fieldnames=list(_columns()))
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow(row)
+                    bar.update(1)
     finally:
         store.close()
     return 0
@@ -159,33 +163,36 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
     matcher = dedup.Matcher()
     done = changed = 0
+    total = store.query("SELECT count(*) FROM raw_pages WHERE fetched_at >= ?",
+                        (since_iso(since) or "",))[0][0]
     try:
         await pool.start()
         last = 0
-        while True:
-            batch = store.raw_pages_since(since_iso(since) or "", after=last)
-            if not batch:
-                break
-            for item_id, outlet, url, body in batch:
-                html, _ = decode_document(body, None)
-                got = await pool.run("extract", html, url, timeout=settings.extraction.timeout)
-                done += 1
-                if got is None:
-                    continue
-                lines = dedup.paragraphs(got.text)
-                common = store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
-                                                 settings.dedup.boilerplate_min_items)
-                changed += store.replace_text(
-                    item_id, got.text, search_form(got.text), got.title,
-                    search_form(got.title), dedup.fingerprint(got.text, common), matcher,
-                    utc_now())
-            last = batch[-1][0]
-            if sys.stdout.isatty():
-                print(f"\r{done} pages re-extracted, {changed} changed", end="", flush=True)
+        with progress(total, "re-extracting") as bar:
+            while True:
+                batch = store.raw_pages_since(since_iso(since) or "", after=last)
+                if not batch:
+                    break
+                for item_id, outlet, url, body in batch:
+                    html, _ = decode_document(body, None)
+                    got = await pool.run("extract", html, url,
+                                         timeout=settings.extraction.timeout)
+                    done += 1
+                    bar.update(1)
+                    if got is None:
+                        continue
+                    lines = dedup.paragraphs(got.text)
+                    common = store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
+                                                     settings.dedup.boilerplate_min_items)
+                    changed += store.replace_text(
+                        item_id, got.text, search_form(got.text), got.title,
+                        search_form(got.title), dedup.fingerprint(got.text, common), matcher,
+                        utc_now())
+                last = batch[-1][0]
     finally:
         await pool.close()
         store.close()
-    print(f"\r{done} pages re-extracted, {changed} texts changed")
+    print(f"{done} pages re-extracted, {changed} texts changed")
     return 0
 
 

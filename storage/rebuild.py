@@ -41,7 +41,7 @@ Writer = Callable[[], AbstractContextManager[sqlite3.Connection]]
 
 def rebuild(write: Writer, conn: sqlite3.Connection,
             fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime, since: datetime,
-            batch: int = 500) -> RebuildReport:
+            batch: int = 500, step: Callable[[int], None] | None = None) -> RebuildReport:
     items = indexed = detached = 0
     with write() as w:
         w.execute("DELETE FROM lsh_bands")
@@ -65,6 +65,8 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
                     indexed += 1
         items += len(rows)
         last = rows[-1]["id"]
+        if step is not None:
+            step(len(rows))
     copies = conn.execute(
         "SELECT i.id, i.story_id, s.representative_item_id AS rep FROM items i "
         "JOIN stories s ON s.id = i.story_id WHERE i.match_kind = 'near' "

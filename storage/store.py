@@ -212,10 +212,12 @@ class Store:
     # -- entries and items -----------------------------------------------------------------------
 
     def rebuild_index(self, fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime,
-                      window: timedelta) -> RebuildReport:
+                      window: timedelta,
+                      step: Callable[[int], None] | None = None) -> RebuildReport:
         """Recompute every signature and the band index (see storage.rebuild)."""
         try:
-            return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window)
+            return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window,
+                           step=step)
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
