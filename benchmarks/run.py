@@ -6,6 +6,8 @@
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
     search          FTS queries and the export stream at 100k items
+    e2e             end to end vs a naive feedparser+trafilatura loop, and vs the CPU floor
+    summary         benchmarks/SUMMARY.md from all results
     (soak           `python -m benchmarks.soak --minutes 30`: RSS over continuous polling)
 
 `BENCH_FULL=1 make bench` also fills the dedup index to 1M items (about 15 minutes).
@@ -25,6 +27,8 @@ STEPS = [
     ["benchmarks.alert_latency"],
     ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
     ["benchmarks.search", "--items", "100000"],
+    ["benchmarks.e2e"],
+    ["benchmarks.summary"],
 ]
 
 

@@ -57,6 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
         is_feed = self.path.startswith("/feed") or self.path == "/"
         if outlet.delay:
             sim.sleep(outlet.delay if is_feed else outlet.delay / 4)
+        if sim.latency:  # benchmarks: the same delay on every request, like a far-away server
+            sim._stop.wait(sim.latency)
         response = sim.response(outlet, self.path)
         if (outlet.conditional and response.status == 200 and response.etag
                 and self.headers.get("If-None-Match") == response.etag):
@@ -90,8 +92,10 @@ class Simulator:
     """Serve the demo outlets. Use as a context manager or call start()/stop()."""
 
     def __init__(self, pieces: list[Piece] | None = None, port: int = 0,
-                 outlets: tuple[Outlet, ...] = OUTLETS, slow: bool = True) -> None:
+                 outlets: tuple[Outlet, ...] = OUTLETS, slow: bool = True,
+                 latency: float = 0.0) -> None:
         self.pieces = pieces if pieces is not None else load_pieces()
+        self.latency = latency
         self.outlets = outlets
         self.port = port
         self.slow = slow
