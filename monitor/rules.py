@@ -25,6 +25,7 @@ import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from monitor.text import ZWNJ, normalize, words
 
@@ -147,10 +148,26 @@ class Any_(Node):
     label: str
     options: tuple[Node, ...]
 
+    @cached_property
+    def _first_words(self) -> list[tuple[str, bool, Node]]:
+        """(first word, is prefix, option) of every option, to skip options that cannot match."""
+        out: list[tuple[str, bool, Node]] = []
+        for option in self.options:
+            if isinstance(option, Phrase):
+                out.append((option.words[0], option.prefixes[0], option))
+            elif isinstance(option, Any_):
+                out.extend(option._first_words)
+            else:
+                out.append(("", True, option))  # anything else: always evaluate
+        return out
+
     def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
         positions: Positions = {}
         terms: set[str] = set()
-        for option in self.options:
+        present = {f: doc.index.get(f, {}) for f in fields}
+        for first, prefix, option in self._first_words:
+            if not prefix and not any(first in words for words in present.values()):
+                continue  # its first word is in no field: it cannot match
             hit = option.eval(doc, fields)
             for f, ps in hit.positions.items():
                 positions.setdefault(f, set()).update(ps)
