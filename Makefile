@@ -27,6 +27,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The hostile suite with its summary table, and the slow parts (crash loop, client soak).
+hostile: $(STAMP)
+	$(BIN)/python -m tests.hostile --all
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 

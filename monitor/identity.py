@@ -1,8 +1,9 @@
 """Entry identity and the per-run plan — pure functions.
 
 **Entry key** (unique per source in ``items``): ``guid:<GUID>``; else ``url:<canonical link>``;
-else ``hash:<sha1 of title and date>``. A GUID shared by entries with different links in one
-feed (a feed that gives every entry the same GUID) is not trusted: those entries key by link.
+else ``hash:<sha1 of title and date>``. A GUID shared by entries with different links or titles
+in one feed (a feed that gives every entry the same GUID) is not trusted: those entries key by
+link, or by title and date.
 
 **Known**: an entry is known when its key, its GUID or its canonical link is stored for the
 source, so feeds that rotate GUIDs while the link stays cause no re-download. A GUID that comes
@@ -78,11 +79,11 @@ def _guid(raw: str | None) -> str | None:
 
 def keyed(entries: list[Entry]) -> list[tuple[Entry, str, str | None, str | None]]:
     """(entry, key, http link, canonical link) for each entry, untrusted GUIDs demoted."""
-    links: dict[str, set[str | None]] = {}
+    links: dict[str, set[tuple[str | None, str]]] = {}
     for e in entries:
         g = _guid(e.guid)
-        if g:
-            links.setdefault(g, set()).add(_canonical(e.link))
+        if g:  # a GUID is trusted only if every entry carrying it is the same article
+            links.setdefault(g, set()).add((_canonical(e.link), search_form(e.title)))
     out = []
     seen: Counter[str] = Counter()
     for e in entries:

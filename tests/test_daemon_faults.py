@@ -106,3 +106,58 @@ def test_sigkill_restart_and_a_held_write_lock(server: TestServer,
     assert dupes == 0
     assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 5
     db.close()
+
+
+def test_disk_full_rolls_back_then_recovers(server: TestServer,
+                                            make_settings: MakeSettings) -> None:
+    import asyncio
+
+    from monitor.app import poll_sources, running
+
+    big = ("<p>" + "Workers at the refinery stopped work. " * 400 + "</p>").encode()
+    items = "".join(f"<item><title>Strike {i}</title><link>{server.url(f'/a/{i}')}</link>"
+                    f"<guid>{i}</guid></item>" for i in range(30))
+    for i in range(30):
+        server.route(f"/a/{i}", Reply(200, {"Content-Type": "text/html"},
+                                      b"<html><body><article>" + big + b"</article></body>"))
+    server.route("/f", Reply(200, RSS, f"<?xml version='1.0'?><rss version='2.0'><channel>"
+                                       f"<title>T</title>{items}</channel></rss>".encode()))
+    settings = make_settings(source_toml("full", server.url("/f")))
+
+    async def go() -> tuple[str, str]:
+        async with running(settings) as deps:
+            pages = deps.store.conn.execute("PRAGMA page_count").fetchone()[0]
+            deps.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a full disk
+            (first,) = await poll_sources(deps, ["full"])
+            deps.store.conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
+            (second,) = await poll_sources(deps, ["full"])
+            return first.outcome + ":" + (first.error or ""), second.outcome
+    first, second = asyncio.run(go())
+    assert first.startswith("error:") and "full" in first
+    assert second == "new"
+    db = sqlite3.connect(settings.database.path)
+    assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 30
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+
+
+def test_a_long_reader_does_not_stop_ingestion(server: TestServer,
+                                               make_settings: MakeSettings) -> None:
+    import asyncio
+
+    from monitor.app import maintain, poll_sources, running
+
+    server.route("/f", Reply(200, RSS, FEED))
+    settings = make_settings(source_toml("r", server.url("/f")))
+
+    async def go() -> int:
+        async with running(settings) as deps:
+            reader = sqlite3.connect(settings.database.path)
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM items").fetchone()  # holds a read snapshot
+            (report,) = await poll_sources(deps, ["r"])
+            assert report.outcome == "new"
+            reader.execute("COMMIT")
+            reader.close()
+            return maintain(deps)["wal_frames_checkpointed"]
+    assert asyncio.run(go()) > 0  # checkpointed once the reader let go

@@ -57,3 +57,19 @@ def test_real_task_parses_a_feed_in_a_worker() -> None:
                               "https://x.test/feed", timeout=10.0)
     parsed = run(go)
     assert [e.title for e in parsed.entries] == ["Strike in Tabriz"]
+
+
+def test_worker_killed_from_outside_mid_task_is_replaced() -> None:
+    import os
+    import signal
+
+    async def go(pool: WorkerPool) -> int:
+        task = asyncio.create_task(pool.run("probe_sleep", 10.0, timeout=30.0))
+        await asyncio.sleep(0.5)
+        victim = next(w for w in pool._all if w.tasks_done == 0)
+        os.kill(victim.process.pid, signal.SIGKILL)  # the OOM killer, an operator, a bug
+        with pytest.raises(WorkerCrashed):
+            await task
+        assert await pool.run("probe_sleep", 0.0, timeout=5.0) == 0.0
+        return pool.replaced
+    assert run(go) == 1
