@@ -262,3 +262,35 @@ def test_client_survives_many_deadline_failures(server: TestServer) -> None:
         return (await f.fetch(server.url("/ok"))).body
 
     assert run(go, deadline=0.3, per_host_concurrency=20) == b"fine"
+
+
+def test_untrusted_tls_certificate_is_a_network_error() -> None:
+    """A server whose certificate no CA vouches for (our self-signed test certificate)."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    tls = Path(__file__).parent / "fixtures" / "tls"
+
+    class H(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tls / "test-cert.pem", tls / "test-key.pem")
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(NetworkError, match=r"(?i)certificate"):
+            run(lambda f: f.fetch(f"https://127.0.0.1:{httpd.server_address[1]}/feed"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
