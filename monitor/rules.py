@@ -49,6 +49,7 @@ class Document:
     language: str = ""
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
+    memo: dict[tuple[int, tuple[str, ...]], Hit] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, title: str, text: str, language: str = "") -> Document:
@@ -162,6 +163,13 @@ class Any_(Node):
         return out
 
     def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
+        key = (id(self), fields)  # alias groups recur in a rule and in its score: once each
+        cached = doc.memo.get(key)
+        if cached is None:
+            cached = doc.memo[key] = self._eval(doc, fields)
+        return cached
+
+    def _eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
         positions: Positions = {}
         terms: set[str] = set()
         present = {f: doc.index.get(f, {}) for f in fields}
