@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.dates import plausible
 from monitor.decode import decode_document
@@ -33,6 +34,19 @@ ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
 class ArticleResult:
     content: ItemContent
     fetch: FetchLog | None
+
+
+def reused(row: Any, now: datetime) -> ArticleResult:
+    """The text another source already downloaded for the same canonical URL."""
+    text = row["text"] or ""
+    return ArticleResult(ItemContent(
+        title=row["title"], text=text or None, author=row["author"],
+        published_at=_parse_iso(row["published_at"]), language=row["language"],
+        status=row["status"],
+        status_detail=f"text of item {row['id']} (same URL, downloaded by {row['source_id']})",
+        declared_canonical_url=row["declared_canonical_url"], agency=row["agency"],
+        fetched_at=now, search_title=search_form(row["title"]), search_text=search_form(text)),
+        None)
 
 
 def without_download(entry: Entry, reason: str, now: datetime, source: SourceConfig,

@@ -26,7 +26,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from monitor import alert_rules, dedup, schedule, topics, wire
-from monitor.articles import ArticleResult, fetch_article, skipped_content, without_download
+from monitor.articles import (
+    ArticleResult,
+    fetch_article,
+    reused,
+    skipped_content,
+    without_download,
+)
 from monitor.dedup import Matcher
 from monitor.errors import FetchError, MonitorError, ParseError, RobotsError, WorkerError
 from monitor.feeds import ParsedFeed, publisher_of
@@ -226,8 +232,14 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
     limit = asyncio.Semaphore(deps.settings.polling.article_concurrency)
 
     fetcher = deps.fetcher_for(source)
+    now = deps.clock()
+    elsewhere = deps.store.fetched_elsewhere(
+        [p.canonical for p in work if p.canonical and p.action is Action.NEW], source.id,
+        now - timedelta(days=1))
 
     async def one(p: Planned) -> tuple[str, ArticleResult]:
+        if p.action is Action.NEW and p.canonical in elsewhere:
+            return p.key, reused(elsewhere[p.canonical], now)
         async with limit:
             if deps.robots is not None and source.robots == "obey":
                 verdict = await deps.robots.allowed(p.link or "", fetcher)

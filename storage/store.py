@@ -290,6 +290,23 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc) from None
 
+    def fetched_elsewhere(self, canonical_urls: Iterable[str], source_id: str,
+                          since: datetime) -> dict[str, sqlite3.Row]:
+        """Articles another source already downloaded (an aggregator's links to an outlet we
+        also poll), by canonical URL: their text is reused instead of a second download."""
+        wanted = sorted(set(canonical_urls))
+        found: dict[str, sqlite3.Row] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            for row in self.query(
+                    f"SELECT id, source_id, canonical_url, title, text, author, published_at, "
+                    f"language, status, declared_canonical_url, agency FROM items "
+                    f"WHERE canonical_url IN ({','.join('?' * len(chunk))}) AND source_id != ? "
+                    f"AND status IN ('ok', 'fallback') AND fetched_at >= ? ORDER BY id",
+                    [*chunk, source_id, iso(since)]):
+                found.setdefault(row["canonical_url"], row)
+        return found
+
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:
         """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""

@@ -393,3 +393,21 @@ def test_a_source_behind_a_proxy(server: TestServer, make_settings: MakeSettings
     report = poll(make_settings(sources))["p"]
     assert report.outcome == "new", report.error
     assert any(path == target for path, _ in server.requests)
+
+
+def test_an_article_another_source_fetched_is_not_downloaded_again(
+        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
+    url = server.route("/art/1", Reply(200, HTML, article_html("Strike in Abadan")))
+    server.route("/own", Reply(200, RSS, rss([("own-1", url, "Strike in Abadan")])))
+    server.route("/agg", Reply(200, RSS, rss([("agg-1", url + "?utm_source=agg",
+                                                 "Strike in Abadan")])))
+    settings = make_settings(source_toml("own", server.url("/own"))
+                             + source_toml("agg", server.url("/agg")))
+    poll(settings, ["own"])
+    poll(settings, ["agg"])
+    assert server.hits("/art/1") == 1
+    rows = db.execute("SELECT source_id, status, status_detail, story_id FROM items "
+                      "ORDER BY id").fetchall()
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert "downloaded by own" in rows[1]["status_detail"]
+    assert rows[0]["story_id"] == rows[1]["story_id"]  # one story, found by URL
