@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import statistics
 import tempfile
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.steady_state import HOSTS, PORT, _serve
+from benchmarks.steady_state import start_server, write_config
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -41,25 +40,12 @@ async def soak(count: int, minutes: float) -> dict[str, Any]:
     from monitor.app import maintain, poll_sources, running
     from monitor.settings import load_settings
 
-    ctx = multiprocessing.get_context("spawn")
-    mode, cycle = ctx.Value("i", 2), ctx.Value("i", 0)
-    server = ctx.Process(target=_serve, args=(count // len(HOSTS), mode, cycle), daemon=True)
-    server.start()
-    time.sleep(1.5)
+    server, _, cycle = start_server(count, 2)  # the "new" phase: articles all the time
     samples: list[tuple[float, float]] = []
     cycles = 0
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "topics.toml").write_bytes(
-                (Path(__file__).parents[1] / "config" / "topics.toml").read_bytes())
-            (folder / "sources.toml").write_text("\n".join(
-                f'[[source]]\nid = "s{i:04d}"\nname = "S{i}"\nkind = "feed"\nurl = '
-                f'"http://{HOSTS[i % len(HOSTS)]}:{PORT}/feed/{i}"\nlanguage = "en"\n'
-                f'outlet = "Outlet {i}"\nscope = "topic"\n' for i in range(count)))
-            (folder / "monitor.toml").write_text(
-                '[polling]\nconcurrency = 32\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n')
-            settings = load_settings(folder / "monitor.toml")
+            settings = load_settings(write_config(Path(tmp), count))
             started = time.monotonic()
             async with running(settings) as deps:
                 ids = deps.store.source_ids()

@@ -107,29 +107,39 @@ def _worker_cpu(deps: Any) -> float:
     return total
 
 
+def start_server(count: int, mode: int) -> tuple[Any, Any, Any]:
+    """The feed server in its own process: (process, mode value, cycle value)."""
+    ctx = multiprocessing.get_context("spawn")
+    mode_value, cycle = ctx.Value("i", mode), ctx.Value("i", 0)
+    server = ctx.Process(target=_serve, args=(count // len(HOSTS), mode_value, cycle),
+                         daemon=True)
+    server.start()
+    time.sleep(1.5)
+    return server, mode_value, cycle
+
+
+def write_config(folder: Path, count: int) -> Path:
+    """monitor.toml, sources.toml (`count` topic feeds over the hosts) and topics.toml."""
+    (folder / "topics.toml").write_bytes(
+        (Path(__file__).parents[1] / "config" / "topics.toml").read_bytes())
+    (folder / "sources.toml").write_text("\n".join(
+        f'[[source]]\nid = "s{i:04d}"\nname = "S{i}"\nkind = "feed"\nurl = '
+        f'"http://{HOSTS[i % len(HOSTS)]}:{PORT}/feed/{i}"\nlanguage = "en"\n'
+        f'outlet = "Outlet {i}"\nscope = "topic"\n' for i in range(count)))
+    (folder / "monitor.toml").write_text(
+        '[polling]\nconcurrency = 32\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n')
+    return folder / "monitor.toml"
+
+
 async def run(count: int, cycles: int) -> dict[str, Any]:
     from monitor.app import poll_sources, running
     from monitor.settings import load_settings
 
-    ctx = multiprocessing.get_context("spawn")
-    mode, cycle = ctx.Value("i", 0), ctx.Value("i", 0)
-    server = ctx.Process(target=_serve, args=(count // len(HOSTS), mode, cycle), daemon=True)
-    server.start()
-    time.sleep(1.5)
+    server, mode, cycle = start_server(count, 0)
     results: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "topics.toml").write_bytes(
-                (Path(__file__).parents[1] / "config" / "topics.toml").read_bytes())
-            sources = [
-                f'[[source]]\nid = "s{i:04d}"\nname = "S{i}"\nkind = "feed"\nurl = '
-                f'"http://{HOSTS[i % len(HOSTS)]}:{PORT}/feed/{i}"\nlanguage = "en"\n'
-                f'outlet = "Outlet {i}"\nscope = "topic"\n' for i in range(count)]
-            (folder / "sources.toml").write_text("\n".join(sources))
-            (folder / "monitor.toml").write_text(
-                '[polling]\nconcurrency = 32\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n')
-            settings = load_settings(folder / "monitor.toml")
+            settings = load_settings(write_config(Path(tmp), count))
             async with running(settings) as deps:
                 ids = deps.store.source_ids()
                 await poll_sources(deps, ids)  # the first fill: skipped rows, no downloads
