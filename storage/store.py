@@ -1,30 +1,26 @@
 """The Store: one SQLite connection and the use-case methods the daemon and the commands need.
 
-Connection rules (DESIGN.md §5): WAL journal, ``busy_timeout``, ``foreign_keys=ON``, autocommit
-mode with every write transaction opened as ``BEGIN IMMEDIATE`` (a deferred BEGIN that reads and
-then writes fails at once when another connection committed in between). Migrations run at open
-under the same write lock, so two processes starting together apply them once.
+This module opens, migrates and writes source runs (sources, items, stories, versions); the
+connection rules are in storage.connection, the outbox methods in storage.store_alerts, and
+health, revisits, queries and backups in storage.store_operations. Connection rules (DESIGN.md
+§5): WAL journal, ``busy_timeout``, ``foreign_keys=ON``, every write transaction opened as
+``BEGIN IMMEDIATE``. Migrations run at open under the same write lock, so two processes starting
+together apply them once.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
-from sqlite_utils import Database
-
-from storage import boilerplate, health, outbox, queries, revisits, stories
-from storage.errors import DatabaseLocked, NotFound, SchemaTooNew, StorageError
-from storage.health import SourceHealth
+from storage import boilerplate, outbox, revisits, stories
+from storage.connection import translate
+from storage.errors import NotFound, SchemaTooNew, StorageError
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
-    AlertRow,
-    Fingerprint,
     ItemContent,
     KnownEntry,
     NewItem,
@@ -33,29 +29,16 @@ from storage.records import (
     SourceRecord,
     SourceState,
     StoryMatcher,
-    StoryRow,
     iso,
     parse_iso,
 )
 from storage.schema import MIGRATIONS
-
-_T = TypeVar("_T")
-
-
-def _translate(exc: sqlite3.Error) -> StorageError:
-    message = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in message:
-        return DatabaseLocked(f"database is locked by another process ({message})")
-    return StorageError(f"database error: {message}")
+from storage.store_alerts import AlertsAPI
+from storage.store_operations import OperationsAPI
 
 
-class Store:
+class Store(AlertsAPI, OperationsAPI):
     """Use-case API over one SQLite file. Not thread-safe: one Store per thread/event loop."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-        self.db = Database(conn)
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -78,7 +61,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
         store = cls(conn, path)
         store.check_schema()
         if migrate and not readonly:
@@ -114,37 +97,11 @@ class Store:
             if not self.pending_migrations():
                 return []
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
         with self.write():
             pending = self.pending_migrations()
             MIGRATIONS.apply(self.db)
         return pending
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, opened with BEGIN IMMEDIATE; rolled back on any exception."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
-        try:
-            yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise _translate(exc) from None
-
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        try:
-            return list(self.conn.execute(sql, params))
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
 
     # -- sources ---------------------------------------------------------------------------------
 
@@ -219,7 +176,7 @@ class Store:
             return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window,
                            step=step)
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
 
     def prune_index(self, now: datetime, window: timedelta, matcher: StoryMatcher) -> int:
         """Take stories older than the dedup window out of the band index."""
@@ -227,7 +184,7 @@ class Store:
             with self.write() as conn:
                 return stories.prune(conn, now - window, matcher)
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
 
     def prune_raw_pages(self, before: datetime) -> int:
         """Delete compressed article HTML fetched before `before` (raw_html_retention)."""
@@ -236,59 +193,7 @@ class Store:
                 return conn.execute("DELETE FROM raw_pages WHERE fetched_at < ?",
                                     (iso(before),)).rowcount
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
-
-    # -- the alert outbox (see storage.outbox) -----------------------------------------------------
-
-    def recover_alerts(self) -> int:
-        """Rows a crash left `sending` go back to `pending` (the documented repeat window)."""
-        return self._write(outbox.recover)
-
-    def claim_alerts(self, channel: str, now: datetime, limit: int = 200) -> list[AlertRow]:
-        ids = self._write(lambda c: outbox.claim(c, channel, now, limit))
-        return self.alert_rows(ids) if ids else []
-
-    def alert_rows(self, ids: Sequence[int] | None = None, limit: int = 50,
-                   states: tuple[str, ...] = ()) -> list[AlertRow]:
-        try:
-            return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
-
-    def alerts_sent(self, ids: Sequence[int], now: datetime, digest: bool) -> None:
-        self._write(lambda c: outbox.mark_sent(c, ids, now, digest))
-
-    def alerts_retry(self, ids: Sequence[int], error: str, next_at: datetime) -> None:
-        self._write(lambda c: outbox.mark_retry(c, ids, error, next_at))
-
-    def alerts_failed(self, ids: Sequence[int], error: str) -> None:
-        self._write(lambda c: outbox.mark_failed(c, ids, error))
-
-    def alerts_defer(self, ids: Sequence[int], until: datetime) -> None:
-        self._write(lambda c: outbox.defer(c, ids, until))
-
-    def alerts_sent_since(self, channel: str, since: datetime) -> int:
-        return outbox.sent_since(self.conn, channel, since)
-
-    def last_digest(self, channel: str) -> str | None:
-        return outbox.last_digest(self.conn, channel)
-
-    def mute_story(self, story_id: int) -> None:
-        def mute(conn: sqlite3.Connection) -> None:
-            if conn.execute("UPDATE stories SET muted = 1 WHERE id = ?",
-                            (story_id,)).rowcount == 0:
-                raise NotFound(f"no story {story_id}")
-            conn.execute("UPDATE alerts SET state = 'failed', last_error = 'muted' "
-                         "WHERE story_id = ? AND state = 'pending' AND kind != 'story'",
-                         (story_id,))
-        self._write(mute)
-
-    def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        try:
-            with self.write() as conn:
-                return fn(conn)
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
 
     def fetched_elsewhere(self, canonical_urls: Iterable[str], source_id: str,
                           since: datetime) -> dict[str, sqlite3.Row]:
@@ -313,7 +218,7 @@ class Store:
         try:
             return boilerplate.frequent_lines(self.conn, outlet, line_hashes, min_items)
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
 
     def known_entries(self, source_id: str, keys: Iterable[str], guids: Iterable[str],
                       canonical_urls: Iterable[str]) -> list[KnownEntry]:
@@ -402,7 +307,7 @@ class Store:
                     revised.append(rev.item_id)
                 self._update_source(conn, record, bool(new_ids))
         except sqlite3.Error as exc:
-            raise _translate(exc) from None
+            raise translate(exc) from None
         return PollSummary(tuple(new_ids), tuple(story_ids), tuple(revised), copies=len(joined),
                            joined_story_ids=tuple(dict.fromkeys(joined)), alerts=queued)
 
@@ -505,127 +410,7 @@ class Store:
                          "WHERE id = ? AND representative_item_id = ?",
                          (c.title, iso(now), story["story_id"], item_id))
 
-    # -- reading for commands ----------------------------------------------------------------------
 
-    def stories(self, since: datetime | None = None, limit: int = 50) -> list[StoryRow]:
-        rows = self.query(
-            "SELECT s.*, (SELECT group_concat(DISTINCT i.outlet) FROM items i "
-            "WHERE i.story_id = s.id) AS outlet_list FROM stories s "
-            "WHERE s.first_seen_at >= ? ORDER BY s.outlet_count DESC, s.first_seen_at DESC "
-            "LIMIT ?",
-            (iso(since) if since else "", limit),
-        )
-        return [
-            StoryRow(id=r["id"], headline=r["headline"], first_seen_at=r["first_seen_at"],
-                     first_outlet=r["first_outlet"], item_count=r["item_count"],
-                     outlet_count=r["outlet_count"], languages=r["languages"], agency=r["agency"],
-                     outlets=tuple((r["outlet_list"] or "").split(",")))
-            for r in rows
-        ]
-
-    def raw_html(self, item_id: int) -> bytes | None:
-        rows = self.query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
-        return zlib.decompress(rows[0]["html_zlib"]) if rows else None
-
-    # -- operations (see storage.health) -----------------------------------------------------------
-
-    def source_health(self, now: datetime, failing_after: int, silent_factor: float,
-                      min_history: int) -> list[SourceHealth]:
-        try:
-            return health.sources(self.conn, now, failing_after, silent_factor, min_history)
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
-
-    def mark_health_told(self, source_id: str, state: str, now: datetime) -> None:
-        self._write(lambda c: health.mark_told(c, source_id, state, now))
-
-    def queue_operator_alert(self, channels: Sequence[str], headline: str, key: str,
-                             now: datetime) -> int:
-        """An alert about the service itself (a failing or silent source), once per key."""
-        return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
-
-    def due_revisits(self, now: datetime, limit: int = 20) -> list[revisits.Due]:
-        return revisits.due(self.conn, now, limit)
-
-    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None,
-                       **outcome: Any) -> None:
-        self._write(lambda c: revisits.record(c, item_id, now, next_at, **outcome))
-
-    # -- queries (see storage.queries) ----------------------------------------------------------
-
-    def search(self, match: str, **filters: Any) -> list[dict[str, Any]]:
-        try:
-            return queries.search(self.conn, match, **filters)
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
-
-    def story_list(self, **filters: Any) -> list[dict[str, Any]]:
-        return queries.stories(self.conn, **filters)
-
-    def story(self, story_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return queries.story(self.conn, story_id)
-
-    def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
-        return queries.export(self.conn, **filters)
-
-    def stats(self, since: str) -> dict[str, list[dict[str, Any]]]:
-        return queries.stats(self.conn, since)
-
-    def raw_pages_since(self, since: str, after: int = 0,
-                        limit: int = 200) -> list[tuple[int, str, str, bytes]]:
-        """(item id, outlet, url, html) of stored pages, in id order, for re-extraction."""
-        rows = self.query(
-            "SELECT r.item_id, i.outlet, r.url, r.html_zlib FROM raw_pages r JOIN items i "
-            "ON i.id = r.item_id WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id "
-            "LIMIT ?", (since, after, limit))
-        return [(r[0], r[1], r[2], zlib.decompress(r[3])) for r in rows]
-
-    def replace_text(self, item_id: int, text: str, search_text: str, title: str,
-                     search_title: str, fingerprint: Fingerprint | None,
-                     matcher: StoryMatcher, now: datetime) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            changed = revisits.replace_text(conn, item_id, text, search_text, title,
-                                            search_title)
-            if changed and fingerprint is not None:
-                stories.update_signature(conn, item_id, fingerprint, matcher, now)
-            return changed
-        return self._write(write)
-
-    def heartbeat(self, now: datetime, starting: bool = False) -> None:
-        self._write(lambda c: health.heartbeat(c, now, starting))
-
-    def daemon_stopped(self, now: datetime) -> None:
-        self._write(lambda c: health.stopped(c, now))
-
-    def daemon_row(self) -> sqlite3.Row | None:
-        return health.daemon_row(self.conn)
-
-    def prune_fetches(self, before: datetime) -> int:
-        return self._write(lambda c: health.prune_fetches(c, before))
-
-    def checkpoint(self) -> tuple[int, int, int]:
-        """A passive WAL checkpoint: (busy, log frames, checkpointed frames)."""
-        row = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    def size_bytes(self) -> int:
-        return health.file_bytes(self.path)
-
-    def backup(self, target: Path) -> None:
-        try:
-            health.backup(self.conn, target)
-        except sqlite3.Error as exc:
-            raise _translate(exc) from None
-
-    def alert_counts(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self.query(
-            "SELECT state, count(*) FROM alerts GROUP BY state")}
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for table in ("sources", "items", "stories", "fetches", "item_versions", "alerts"):
-            out[table] = self.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
-        return out
 
 
 def _word_count(text: str | None) -> int:
