@@ -114,3 +114,4 @@ async def alerting(settings: Settings, store: Store, clock: Callable[[], datetim
                                  headers={"User-Agent": settings.fetch.user_agent}) as client:
         yield Dispatcher(settings.alerts, store, channels.build(settings.alerts, client,
                                                                  console_out), clock)
+

@@ -13,7 +13,7 @@ from tabulate import tabulate
 from monitor import dedup
 from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
 from monitor.errors import ChannelError
-from monitor.pipeline import SourceReport
+from monitor.pipeline import SourceReport, fingerprint_for
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line
@@ -77,12 +77,9 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
 def rebuild_index(settings: Settings) -> int:
     """Fingerprint every stored text again with the current parameters; rebuild the index."""
     store = open_store(settings)
-    min_items = settings.dedup.boilerplate_min_items
 
     def fingerprint(outlet: str, text: str) -> Fingerprint:
-        lines = dedup.paragraphs(text)
-        common = store.boilerplate_lines(outlet, map(dedup.line_hash, lines), min_items)
-        return dedup.fingerprint(text, common)
+        return fingerprint_for(store, settings, outlet, text)
 
     try:
         started = time.monotonic()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import rensa
@@ -123,12 +124,18 @@ def _hash63(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
-def fingerprint(text: str | None, boilerplate: set[int] | frozenset[int] = frozenset(),
+Boilerplate = Collection[int] | Callable[[tuple[int, ...]], Collection[int]]
+
+
+def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
                 shingle: str = SHINGLE) -> Fingerprint:
-    """Fingerprint an item's text, without its credits and the outlet's boilerplate lines."""
+    """Fingerprint an item's text, without its credits and the outlet's boilerplate lines.
+    `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
+    text's paragraph hashes and answers which of them are boilerplate."""
     lines = paragraphs(text)
     hashes = tuple(line_hash(line) for line in lines)
-    body = [line for line, h in zip(lines, hashes, strict=True) if h not in boilerplate]
+    common = boilerplate(hashes) if callable(boilerplate) else boilerplate
+    body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
     body = wire.strip_credits(body)
     norm = search_form("\n".join(body))
     tokens = words(norm)

@@ -299,14 +299,12 @@ def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetim
                                                         tuple[TopicHit, ...],
                                                         tuple[AlertRequest, ...]]:
         lines = dedup.paragraphs(c.text)
-        common = deps.store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
-                                              settings.dedup.boilerplate_min_items)
         language = c.language or source.language
         hits = tuple(topics.classify(settings.topics, c.title, c.text or "", language))
         wanted = alert_rules.requests(alerts.rules, alerts.channels, hits, language, source.id,
                                       c.published_at, now, alerts.max_age, backfill)
         content = replace(c, agency=c.agency or wire.agency_of(lines))
-        return content, dedup.fingerprint(c.text, common), hits, wanted
+        return content, fingerprint_for(deps.store, settings, outlet, c.text), hits, wanted
 
     def apply(x: _Written, outlet: str) -> _Written:
         if x.content.status == "skipped" or not x.content.text:
@@ -316,6 +314,15 @@ def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetim
 
     return ([apply(i, i.outlet) for i in new_items],
             [apply(r, source.outlet) for r in revisions])
+
+
+def fingerprint_for(store: Store, settings: Settings, outlet: str,
+                    text: str | None) -> Fingerprint:
+    """A dedup fingerprint that leaves out the paragraphs the store knows as the outlet's
+    boilerplate."""
+    def frequent(hashes: tuple[int, ...]) -> set[int]:
+        return store.boilerplate_lines(outlet, hashes, settings.dedup.boilerplate_min_items)
+    return dedup.fingerprint(text, frequent)
 
 
 # -- scheduling and the end of a run ------------------------------------------------------------

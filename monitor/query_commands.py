@@ -21,11 +21,13 @@ from monitor import dedup
 from monitor.app import open_store, utc_now
 from monitor.decode import decode_document
 from monitor.errors import ConfigError
+from monitor.pipeline import fingerprint_for
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
 from monitor.units import parse_duration
 from monitor.workers import WorkerPool
+from storage.queries import EXPORT_COLUMNS
 from storage.records import iso
 
 _OPERATORS = {"AND", "OR", "NOT"}
@@ -129,7 +131,7 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
                     bar.update(1)
             else:
-                writer = csv.DictWriter(out, fieldnames=list(_columns()))
+                writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
                 writer.writeheader()
                 for row in rows:
                     writer.writerow(row)
@@ -137,12 +139,6 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
     finally:
         store.close()
     return 0
-
-
-def _columns() -> tuple[str, ...]:
-    from storage.queries import EXPORT_COLUMNS
-
-    return EXPORT_COLUMNS
 
 
 def stats(settings: Settings, *, since: str | None) -> int:
@@ -181,13 +177,10 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
                     bar.update(1)
                     if got is None:
                         continue
-                    lines = dedup.paragraphs(got.text)
-                    common = store.boilerplate_lines(outlet, map(dedup.line_hash, lines),
-                                                     settings.dedup.boilerplate_min_items)
                     changed += store.replace_text(
                         item_id, got.text, search_form(got.text), got.title,
-                        search_form(got.title), dedup.fingerprint(got.text, common), matcher,
-                        utc_now())
+                        search_form(got.title),
+                        fingerprint_for(store, settings, outlet, got.text), matcher, utc_now())
                 last = batch[-1][0]
     finally:
         await pool.close()
