@@ -1,83 +1,171 @@
 """End to end against what a user would otherwise run, and against the CPU floor.
 
-The demo simulator publishes all its rounds (10 outlets, ~100 article pages) with a latency
+The simulator serves N outlets (default 40, each on its own loopback address) with M new
+articles each (default 10), as pages of real weight (benchmarks/pages.py), with a latency
 injected into every response (0, 100 and 500 ms). In the same run:
 
-* **feed-monitor**: one poll of every source (all set to topic scope, so every entry is
-  downloaded, like the naive loop), fresh database each repeat; articles/s. Twice: with the
-  default politeness (2 requests per host, 250 ms between request starts per host) and with no
-  spacing (2 per host still).
+* **feed-monitor**: one poll of every source with the shipped configuration (config/
+  monitor.toml: politeness included, 2 requests per host and 250 ms between request starts per
+  host), sources in topic scope so every entry is downloaded like the naive loop does; a fresh
+  database each repeat; articles/s over the whole poll.
 * **naive loop**: for each feed `feedparser.parse(url)`, for each entry `trafilatura.fetch_url`
   (its SSRF protection turned off for loopback) + `trafilatura.extract` with the pipeline's
-  options, one after another.
+  options, one after another. Sequential, so its rate does not depend on N: it runs over the
+  first `--naive-outlets` outlets only (5 by default), which keeps the 500 ms case short.
 * **CPU floor**: `trafilatura.extract` alone with the same options over the same pages in two
-  worker processes, no network, no storage.
+  worker processes, no network, no storage. feed-monitor's throughput at zero latency is
+  reported as a fraction of it.
 
+Also: the peak RSS of the monitor (main process + its workers, sampled from /proc every
+50 ms) during each run, and a pyinstrument profile of one feed-monitor run at zero latency.
+`--pages demo` uses the demo's small pages instead (per-article overhead dominates there).
 Each figure is the median of the repeats with min and max; ratios are computed in the run.
-A cProfile of one feed-monitor run at zero latency is saved (top functions by cumulative time).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
-import io
+import functools
 import json
 import multiprocessing
-import pstats
+import os
+import shutil
 import statistics
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+REPO = Path(__file__).resolve().parent.parent
 
 
-def _config(folder: Path, sim: Any, spacing: str) -> Path:
-    from monitor.demo.run import write_config
-
-    config = write_config(folder, sim)
-    sources = (folder / "sources.toml").read_text().replace('scope = "general"',
-                                                           'scope = "topic"')
-    (folder / "sources.toml").write_text(sources)
-    text = config.read_text().replace("[alerts.console]\nenabled = true",
-                                      "[alerts.console]\nenabled = false")
-    text = text.replace('[fetch]\n', f'[fetch]\nhost_spacing = "{spacing}"\n')
-    text = text.replace('channels = ["console"]', 'channels = []')
-    text = text.replace('[[alerts.rule]]\nname = "demo"\ntopics = ["defections", "protests"]\n'
-                        'channels = []\n', '')
-    config.write_text(text)
-    return config
+def bench_config(folder: Path, sim: Any) -> Path:
+    """The shipped monitor.toml (loopback allowed), one topic-scope source per outlet."""
+    text = (REPO / "config" / "monitor.toml").read_text()
+    text = text.replace('allow_networks = []', 'allow_networks = ["127.0.0.0/8"]')
+    (folder / "monitor.toml").write_text(text)
+    (folder / "sources.toml").write_text("".join(
+        f'[[source]]\nid = "{o.id}"\nname = "{o.name}"\nkind = "feed"\n'
+        f'url = "{sim.feed_url(o)}"\nlanguage = "{o.language}"\noutlet = "{o.name}"\n'
+        f'scope = "topic"\n\n' for o in sim.outlets))
+    shutil.copyfile(REPO / "config" / "topics.toml", folder / "topics.toml")
+    return folder / "monitor.toml"
 
 
-def monitor_run(sim: Any, spacing: str, profile: bool = False) -> tuple[float, int, str]:
+def _descendants(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Children, grandchildren, ... (forkserver workers are the forkserver's children)."""
+    out: list[int] = []
+    try:
+        children = [int(x) for x in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return out
+    for child in children:
+        if child not in skip:
+            out += [child, *_descendants(child, skip)]
+    return out
+
+
+def rss_mib(pid: int, skip: frozenset[int] = frozenset()) -> float:
+    """Resident memory of a process and its descendants (the worker processes), MiB."""
+    total = 0
+    for p in [pid, *_descendants(pid, skip)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Sampler:
+    """Every 50 ms in a thread: the peak RSS of this process and its children, and the last CPU
+    reading of each child (workers come and go, so they are read while they live)."""
+
+    def __init__(self, skip: frozenset[int] = frozenset()) -> None:
+        self.skip = skip  # the simulator's process: not the monitor's
+        self.peak = 0.0
+        self.child_cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        # processes that existed before (the forkserver) count from now, not from their start
+        base = {child: cpu_seconds(child) for child in _descendants(me, self.skip)}
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mib(me, self.skip))
+            for child in _descendants(me, self.skip):
+                self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
+                                            cpu_seconds(child) - base.get(child, 0.0))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Run:
+    wall: float
+    articles: int
+    peak_rss_mib: float
+    main_cpu: float  # the monitor's own process
+    worker_cpu: float  # its worker processes (and their forkserver)
+    outlet_cpu: float  # the simulator's process
+    profile: str = ""
+
+
+def monitor_run(sim: Any, profile: bool = False) -> Run:
+    """One poll of every source, from a fresh database."""
     from monitor.app import poll_sources, running
     from monitor.settings import load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(_config(Path(tmp), sim, spacing))
+        settings = load_settings(bench_config(Path(tmp), sim))
 
         async def go() -> tuple[float, int]:
             async with running(settings) as deps:
                 t0 = time.monotonic()
                 reports = await poll_sources(deps, deps.store.source_ids())
                 return time.monotonic() - t0, sum(r.articles_fetched for r in reports)
-        profiler = cProfile.Profile() if profile else None
-        if profiler:
-            profiler.enable()
-        wall, articles = asyncio.run(go())
+
         top = ""
-        if profiler:
-            profiler.disable()
-            buf = io.StringIO()
-            pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(15)
-            top = buf.getvalue()
-    return wall, articles, top
+        main0, outlets0 = time.process_time(), cpu_seconds(sim.pid())
+        with Sampler(skip=frozenset({sim.pid()})) as sampler:
+            if profile:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.001)
+                profiler.start()
+                wall, articles = asyncio.run(go())
+                profiler.stop()
+                top = profiler.output_text(unicode=False, color=False, show_all=False)
+            else:
+                wall, articles = asyncio.run(go())
+    return Run(wall, articles, sampler.peak, time.process_time() - main0,
+               sum(sampler.child_cpu.values()), cpu_seconds(sim.pid()) - outlets0, top)
 
 
-def naive_run(sim: Any) -> tuple[float, int]:
+def naive_run(sim: Any, outlets: int) -> tuple[float, int]:
     import feedparser
     import trafilatura
     from trafilatura.settings import use_config
@@ -88,7 +176,7 @@ def naive_run(sim: Any) -> tuple[float, int]:
     config.set("DEFAULT", "SSRF_PROTECTION", "False")
     t0 = time.monotonic()
     articles = 0
-    for outlet in sim.outlets:
+    for outlet in sim.outlets[:outlets]:
         feed = feedparser.parse(sim.feed_url(outlet))
         for entry in feed.entries:
             link = entry.get("link")
@@ -109,12 +197,15 @@ def _extract(args: tuple[str, str]) -> bool:
     return trafilatura.extract(args[1], url=args[0], **TRAFILATURA_OPTIONS) is not None
 
 
-def floor_run(pages: list[tuple[str, str]]) -> float:
+def floor_run(pages: list[tuple[str, str]], skip: frozenset[int]) -> tuple[float, float]:
+    """(pages/s, CPU ms per page of the two extracting processes)."""
     with multiprocessing.get_context("forkserver").Pool(2) as pool:
         pool.map(_extract, pages[:4])  # warm
-        t0 = time.monotonic()
-        pool.map(_extract, pages, chunksize=4)
-        return len(pages) / (time.monotonic() - t0)
+        with Sampler(skip) as sampler:
+            t0 = time.monotonic()
+            pool.map(_extract, pages, chunksize=4)
+            wall = time.monotonic() - t0
+        return len(pages) / wall, sum(sampler.child_cpu.values()) / len(pages) * 1000
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -122,53 +213,91 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 2)}
 
 
+def build_simulator(outlets_n: int, articles: int, pages: str, latency: float) -> Any:
+    from benchmarks.pages import bench_outlets, bench_pieces, heavy_article_html
+    from monitor.demo import render
+    from monitor.demo.simulator import Simulator
+
+    outlets = bench_outlets(outlets_n)
+    renderer = heavy_article_html if pages == "heavy" else render.article_html
+    return Simulator(bench_pieces(outlets, articles), outlets=outlets, slow=False,
+                     latency=latency, article_renderer=renderer)
+
+
+def make_simulator(args: argparse.Namespace, latency: float) -> Any:
+    """The simulator in its own process (benchmarks/remote.py)."""
+    from benchmarks.remote import RemoteSimulator
+
+    return RemoteSimulator(functools.partial(build_simulator, args.outlets, args.articles,
+                                             args.pages, latency))
+
+
 def main() -> None:
     from monitor.decode import decode_document
-    from monitor.demo.simulator import Simulator
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latencies", default="0,0.1,0.5")
+    parser.add_argument("--outlets", type=int, default=40)
+    parser.add_argument("--articles", type=int, default=10, help="new articles per outlet")
+    parser.add_argument("--naive-outlets", type=int, default=5)
+    parser.add_argument("--pages", choices=("heavy", "demo"), default="heavy")
+    parser.add_argument("--out", default="e2e", help="results name (benchmarks/results/X.json)")
     args = parser.parse_args()
-    result: dict[str, Any] = {"latencies": {}}
+    result: dict[str, Any] = {"outlets": args.outlets, "articles_per_outlet": args.articles,
+                              "pages": args.pages, "latencies": {}}
     profile = ""
     for latency in [float(x) for x in args.latencies.split(",")]:
-        with Simulator(slow=False, latency=latency) as sim:
-            sim.set_round(4)
-            polite, fast, naive = [], [], []
+        with make_simulator(args, latency) as sim:
+            sim.set_round(1)
+            fm, naive, peaks = [], [], []
+            cpu: dict[str, list[float]] = {}
             counts = {}
+            floor: list[float] = []
+            floor_cpu: list[float] = []
+            pages = [(url, decode_document(body, "text/html")[0])
+                     for url, body in sim.article_pages()]
             for _ in range(args.repeats):
-                wall, n, top = monitor_run(sim, "250ms", profile=not profile and latency == 0)
-                profile = profile or top
-                polite.append(n / wall)
-                wall, n, _ = monitor_run(sim, "0s")
-                fast.append(n / wall)
-                counts["monitor"] = n
-                wall, n = naive_run(sim)
+                if latency == 0:  # the floor next to each run: the machine's noise drifts
+                    rate, cpu_ms = floor_run(pages, frozenset({sim.pid()}))
+                    floor.append(rate)
+                    floor_cpu.append(cpu_ms)
+                run = monitor_run(sim)
+                fm.append(run.articles / run.wall)
+                peaks.append(run.peak_rss_mib)
+                for name, value in (("main", run.main_cpu), ("workers", run.worker_cpu),
+                                    ("outlets", run.outlet_cpu)):
+                    cpu.setdefault(name, []).append(value / run.articles * 1000)
+                counts["monitor"] = run.articles
+                wall, n = naive_run(sim, args.naive_outlets)
                 naive.append(n / wall)
                 counts["naive"] = n
-            if latency == 0:
-                pages = [(url, decode_document(body, "text/html")[0])
-                         for url, body in sim.article_pages()]
-                floor = [floor_run(pages) for _ in range(args.repeats)]
+            if latency == 0:  # one more run, profiled (not counted: the profiler slows it)
+                profile = monitor_run(sim, profile=True).profile
+                result["page_bytes_median"] = int(statistics.median(len(b) for _, b in
+                                                                    sim.article_pages()))
                 result["cpu_floor_pages_per_s"] = summary(floor)
-                result["monitor_fraction_of_floor"] = round(
-                    statistics.median(fast) / statistics.median(floor), 2)
-        result["latencies"][f"{int(latency * 1000)}ms"] = {
+                result["cpu_floor_cpu_ms_per_page"] = summary(floor_cpu)
+                # each run against the floor measured just before it, then the median
+                result["monitor_fraction_of_floor"] = summary(
+                    [m / f for m, f in zip(fm, floor, strict=True)])
+                result["monitor_cpu_ms_per_article"] = summary(
+                    [a + b for a, b in zip(cpu["main"], cpu["workers"], strict=True)])
+        key = f"{int(latency * 1000)}ms"
+        result["latencies"][key] = {
             "articles": counts,
-            "monitor_polite_articles_per_s": summary(polite),
-            "monitor_no_spacing_articles_per_s": summary(fast),
+            "monitor_articles_per_s": summary(fm),
             "naive_articles_per_s": summary(naive),
-            "ratio_polite_to_naive": round(statistics.median(polite) / statistics.median(naive),
-                                           2),
-            "ratio_no_spacing_to_naive": round(
-                statistics.median(fast) / statistics.median(naive), 2),
+            "ratio_to_naive": round(statistics.median(fm) / statistics.median(naive), 2),
+            "monitor_peak_rss_mib": summary(peaks),
+            "cpu_ms_per_article": {name: summary(v) for name, v in cpu.items()},
         }
-        print(latency, json.dumps(result["latencies"][f"{int(latency * 1000)}ms"]), flush=True)
+        print(key, json.dumps(result["latencies"][key]), flush=True)
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "e2e.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "e2e_profile.txt").write_text(profile)
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
+    if profile:
+        (RESULTS / f"{args.out}_profile.txt").write_text(profile)
 
 
 if __name__ == "__main__":

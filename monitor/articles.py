@@ -22,7 +22,7 @@ from monitor.feeds import Entry
 from monitor.http import Fetched, Fetcher
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
-from monitor.text import clean_stored, guess_language, one_line, search_form
+from monitor.text import clean_stored, one_line
 from monitor.urls import absolutize, canonical_url
 from monitor.workers import WorkerPool
 from storage.records import FetchLog, ItemContent, RawPage
@@ -45,8 +45,7 @@ def reused(row: Any, now: datetime) -> ArticleResult:
         status=row["status"],
         status_detail=f"text of item {row['id']} (same URL, downloaded by {row['source_id']})",
         declared_canonical_url=row["declared_canonical_url"], agency=row["agency"],
-        fetched_at=now, search_title=search_form(row["title"]), search_text=search_form(text)),
-        None)
+        fetched_at=now), None)
 
 
 def without_download(entry: Entry, reason: str, now: datetime, source: SourceConfig,
@@ -57,11 +56,9 @@ def without_download(entry: Entry, reason: str, now: datetime, source: SourceCon
     published = plausible(entry.published, now)
     return ArticleResult(ItemContent(
         title=clean_stored(entry.title), text=clean_stored(text) or None, author=entry.author,
-        published_at=published.value, language=guess_language(f"{entry.title} {text}",
-                                                               source.language),
+        published_at=published.value, language=None,
         status="error" if retry else "fallback" if text else "empty", status_detail=reason,
-        date_note=published.note, fetched_at=now, fetch_attempts=1,
-        search_title=search_form(entry.title), search_text=search_form(text)), None)
+        date_note=published.note, fetched_at=now, fetch_attempts=1), None)
 
 
 def skipped_content(entry: Entry, reason: str, now: datetime) -> ItemContent:
@@ -140,12 +137,11 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
             title=clean_stored(title), text=clean_stored(text) or None,
             author=entry.author or (extracted.author if extracted else None),
             published_at=published.value,
-            language=guess_language(f"{title} {text}", source.language),
+            language=None,  # with the search forms, from the analysis (pipeline._annotate)
             status=status, status_detail=one_line(detail, 500) if detail else None,
             date_note=published.note,
             declared_canonical_url=_safe_canonical(declared),
             fetch_attempts=1, fetched_at=now, raw=raw,
-            search_title=search_form(title), search_text=search_form(text),
         ),
         fetch=fetch_log,
     )

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from monitor import alert_rules, dedup, schedule, topics, wire
+from monitor import alert_rules, dedup, schedule
+from monitor.analysis import Analysis, WorkerContext, analyse, topics_context
 from monitor.articles import (
     ArticleResult,
     fetch_article,
@@ -46,7 +47,6 @@ from monitor.text import one_line
 from monitor.workers import WorkerPool
 from storage import StorageError, Store
 from storage.records import (
-    AlertRequest,
     FetchLog,
     Fingerprint,
     ItemContent,
@@ -54,7 +54,6 @@ from storage.records import (
     NewItem,
     PollRecord,
     SourceState,
-    TopicHit,
 )
 
 log = logging.getLogger("monitor.pipeline")
@@ -133,7 +132,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = _build(source, gated, articles, now)
-        new_items, revisions = _annotate(deps, source, state, now, new_items, revisions)
+        new_items, revisions = await _annotate(deps, source, state, now, new_items, revisions)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
@@ -287,41 +286,60 @@ def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
 _Written = TypeVar("_Written", NewItem, ItemRevision)
 
 
-def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
-              new_items: list[NewItem], revisions: list[ItemRevision],
-              ) -> tuple[list[NewItem], list[ItemRevision]]:
-    """Agency, dedup fingerprint (outlet boilerplate left out), topics and alert requests of
-    every item with text. A source's first successful run is a silent back-fill."""
+async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
+                    new_items: list[NewItem], revisions: list[ItemRevision],
+                    ) -> tuple[list[NewItem], list[ItemRevision]]:
+    """Language, search forms, agency, topics and dedup fingerprint (outlet boilerplate left
+    out) of every item that is not skipped, analysed in the worker pool; then the alert
+    requests. A source's first successful run is a silent back-fill."""
     settings, alerts = deps.settings, deps.settings.alerts
     backfill = state.last_success_at is None
+    context = topics_context(settings.topics)
 
-    def annotate(outlet: str, c: ItemContent) -> tuple[ItemContent, Fingerprint,
-                                                        tuple[TopicHit, ...],
-                                                        tuple[AlertRequest, ...]]:
-        lines = dedup.paragraphs(c.text)
-        language = c.language or source.language
-        hits = tuple(topics.classify(settings.topics, c.title, c.text or "", language))
-        wanted = alert_rules.requests(alerts.rules, alerts.channels, hits, language, source.id,
-                                      c.published_at, now, alerts.max_age, backfill)
-        content = replace(c, agency=c.agency or wire.agency_of(lines))
-        return content, fingerprint_for(deps.store, settings, outlet, c.text), hits, wanted
-
-    def apply(x: _Written, outlet: str) -> _Written:
-        if x.content.status == "skipped" or not x.content.text:
+    async def apply(x: _Written, outlet: str) -> _Written:
+        c = x.content
+        if c.status == "skipped":
             return x
-        content, fp, hits, wanted = annotate(outlet, x.content)
-        return replace(x, content=content, fingerprint=fp, topics=hits, alerts=wanted)
+        a = await _analysis(deps, context, c, source.language)
+        language = c.language or a.language
+        content = replace(c, language=language, search_title=a.search_title,
+                          search_text=a.search_text, agency=c.agency or a.agency)
+        if not c.text:
+            return replace(x, content=content)
+        wanted = alert_rules.requests(alerts.rules, alerts.channels, a.topics, language,
+                                      source.id, c.published_at, now, alerts.max_age, backfill)
+        return replace(x, content=content, topics=a.topics, alerts=wanted,
+                       fingerprint=fingerprint_for(deps.store, settings, outlet, c.text,
+                                                   a.fingerprint))
 
-    return ([apply(i, i.outlet) for i in new_items],
-            [apply(r, source.outlet) for r in revisions])
+    done_items = await asyncio.gather(*(apply(i, i.outlet) for i in new_items))
+    done_revisions = await asyncio.gather(*(apply(r, source.outlet) for r in revisions))
+    return list(done_items), list(done_revisions)
 
 
-def fingerprint_for(store: Store, settings: Settings, outlet: str,
-                    text: str | None) -> Fingerprint:
+async def _analysis(deps: Deps, context: WorkerContext, c: ItemContent,
+                    default_language: str) -> Analysis:
+    """The worker's analysis; in this process if the worker failed (it is our own code on
+    bounded text, so that means the worker died, not the input being hostile)."""
+    try:
+        result: Analysis = await deps.pool.run(
+            "analyse", c.title, c.text, default_language,
+            timeout=deps.settings.extraction.timeout, context=context)
+        return result
+    except WorkerError as exc:
+        log.warning("analysis in a worker failed (%s); analysing in-process", exc)
+        return analyse(deps.settings.topics, c.title, c.text, default_language)
+
+
+def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | None,
+                    computed: Fingerprint | None = None) -> Fingerprint:
     """A dedup fingerprint that leaves out the paragraphs the store knows as the outlet's
-    boilerplate."""
+    boilerplate. `computed` (made without exclusions, by a worker) is used when none of its
+    paragraphs is boilerplate, which is the common case."""
     def frequent(hashes: tuple[int, ...]) -> set[int]:
         return store.boilerplate_lines(outlet, hashes, settings.dedup.boilerplate_min_items)
+    if computed is not None and not frequent(computed.line_hashes):
+        return computed
     return dedup.fingerprint(text, frequent)
 
 

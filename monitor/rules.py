@@ -49,7 +49,8 @@ class Document:
     language: str = ""
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
-    memo: dict[tuple[int, tuple[str, ...]], Hit] = field(default_factory=dict, compare=False)
+    memo: dict[tuple[int, str], Hit] = field(default_factory=dict, compare=False)
+    found: dict[tuple[str, str, bool], list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, title: str, text: str, language: str = "") -> Document:
@@ -67,12 +68,17 @@ class Document:
         index = self.index.get(field_name, {})
         if not prefix:
             return index.get(word, [])
+        key = (field_name, word, prefix)
+        known = self.found.get(key)
+        if known is not None:  # prefixes recur across aliases and topics
+            return known
         vocab = self.vocab.get(field_name, [])
         out: list[int] = []
         for i in range(bisect.bisect_left(vocab, word), len(vocab)):
             if not vocab[i].startswith(word):
                 break
             out += index[vocab[i]]
+        self.found[key] = out
         return out
 
 
@@ -162,27 +168,49 @@ class Any_(Node):
                 out.append(("", True, option))  # anything else: always evaluate
         return out
 
-    def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
-        key = (id(self), fields)  # alias groups recur in a rule and in its score: once each
-        cached = doc.memo.get(key)
-        if cached is None:
-            cached = doc.memo[key] = self._eval(doc, fields)
-        return cached
-
-    def _eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
-        positions: Positions = {}
-        terms: set[str] = set()
-        present = {f: doc.index.get(f, {}) for f in fields}
+    @cached_property
+    def _by_first(self) -> tuple[dict[str, list[Node]], list[tuple[str, Node]]]:
+        """Options by exact first word, and the options whose first word is a prefix."""
+        exact: dict[str, list[Node]] = {}
+        prefixed: list[tuple[str, Node]] = []
         for first, prefix, option in self._first_words:
-            if not prefix and not any(first in words for words in present.values()):
-                continue  # its first word is in no field: it cannot match
-            hit = option.eval(doc, fields)
-            for f, ps in hit.positions.items():
-                positions.setdefault(f, set()).update(ps)
+            if prefix:
+                prefixed.append((first, option))
+            else:
+                exact.setdefault(first, []).append(option)
+        return exact, prefixed
+
+    def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
+        # alias groups recur in a rule, in other topics and in the scores, over one field or
+        # both: each is evaluated once per field and document, and fields are merged
+        hits = []
+        for f in fields:
+            key = (id(self), f)
+            hit = doc.memo.get(key)
+            if hit is None:
+                hit = doc.memo[key] = self._eval(doc, f)
+            if hit.matched:
+                hits.append(hit)
+        if not hits:
+            return MISS
+        return hits[0] if len(hits) == 1 else _merge(hits)
+
+    def _eval(self, doc: Document, f: str) -> Hit:
+        found: set[int] = set()
+        terms: set[str] = set()
+        exact, prefixed = self._by_first
+        present = doc.index.get(f, {})
+        one = (f,)
+        # only options whose first word (or prefix) occurs in the field can match
+        options = [o for w in exact.keys() & present.keys() for o in exact[w]]
+        options += [o for w, o in prefixed if not w or doc.starts(f, w, True)]
+        for option in options:
+            hit = option.eval(doc, one)
             if hit.matched:  # "@leaving:asylum" says which spelling of an alias matched
+                found.update(hit.positions.get(f, ()))
                 terms.update(f"{self.label}:{t}" if self.label.startswith("@") else self.label
                              for t in hit.terms)
-        return Hit(bool(positions), positions, frozenset(terms))
+        return Hit(True, {f: found}, frozenset(terms)) if found else MISS
 
 
 @dataclass(frozen=True)

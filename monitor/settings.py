@@ -150,7 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("polling.min_interval", "2m", "no source is polled more often than this", _positive_duration),
     Setting("polling.max_interval", "6h", "no source waits longer than this between polls (quiet feeds are polled less often, up to it)", _positive_duration),
     Setting("polling.tick", "2s", "how often the daemon looks for due sources", _positive_duration),
-    Setting("polling.concurrency", 8, "sources polled at the same time", _positive_int),
+    Setting("polling.concurrency", 64, "sources polled at the same time (per-host limits still apply)", _positive_int),
     Setting("polling.article_concurrency", 8, "article pages fetched at the same time within one source run", _positive_int),
     Setting("polling.max_entries_per_run", 100, "new entries handled per source run; the rest wait for the next run", _positive_int),
     Setting("polling.jitter", 0.1, "random spread added to each next check, as a fraction of the interval", _fraction),

@@ -98,20 +98,22 @@ def clean_stored(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-_PERSIAN_ONLY = set("پچژگیک\u200c")
-_ARABIC_ONLY = set("ةيكىإأ")
+_PERSIAN_ONLY = re.compile("[پچژگیک\u200c]")
+_ARABIC_ONLY = re.compile("[ةيكىإأ]")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\ufb50-\ufeff]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
 
 
 def guess_language(text: str, default: str) -> str:
     """'fa' or 'ar' for text mostly in Arabic script, else ``default`` (Latin 'en' if unknown)."""
     sample = text[:4000]
-    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    arabic = len(_ARABIC_SCRIPT.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
     if arabic > latin:
         if default in ("fa", "ar"):
             return default
-        persian = sum(1 for ch in sample if ch in _PERSIAN_ONLY)
-        arabic_only = sum(1 for ch in sample if ch in _ARABIC_ONLY)
+        persian = len(_PERSIAN_ONLY.findall(sample))
+        arabic_only = len(_ARABIC_ONLY.findall(sample))
         return "ar" if arabic_only > persian else "fa"
     if latin > arabic and default in ("fa", "ar"):
         return "en"

@@ -8,6 +8,8 @@ Workers come from a forkserver that has imported the parsing libraries once, so 
 starts in milliseconds.
 
 Task names map to pure functions in `TASKS`; arguments and results cross the pipe by pickle.
+A task may take a *context* (a `WorkerContext`: the topic rules, say) as its first argument:
+each worker unpickles it once and keeps it until a task brings a context with another key.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import WorkerCrashed, WorkerError, WorkerTimeout
+
+if TYPE_CHECKING:
+    from monitor.analysis import WorkerContext
 
 
 def _probe_sleep(seconds: float) -> float:
@@ -36,10 +42,12 @@ def _probe_crash() -> None:
 
 
 def _tasks() -> dict[str, Callable[..., Any]]:
+    from monitor.analysis import analyse
     from monitor.extract import extract_article
     from monitor.feeds import parse_feed, parse_listing
 
     return {
+        "analyse": analyse,
         "parse_feed": parse_feed,
         "parse_listing": parse_listing,
         "extract": extract_article,
@@ -51,6 +59,7 @@ def _tasks() -> dict[str, Callable[..., Any]]:
 def _child_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     tasks = _tasks()
+    context: tuple[str, Any] = ("", None)
     while True:
         try:
             message = conn.recv()
@@ -58,8 +67,15 @@ def _child_main(conn: Connection) -> None:
             return
         if message is None:
             return
-        name, args = message
+        name, args, wanted = message
         try:
+            if wanted is not None:
+                key, blob = wanted
+                if blob is not None:
+                    context = (key, pickle.loads(blob))
+                if context[0] != key:
+                    raise RuntimeError("the task's context was never sent to this worker")
+                args = (context[1], *args)
             reply: tuple[str, Any] = ("ok", tasks[name](*args))
         except Exception as exc:  # reported to the parent as a WorkerError with the type
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
@@ -78,11 +94,15 @@ class _Worker:
         child.close()
         self.tasks_done = 0
         self.broken = False
+        self.context_key = ""  # the context this worker holds
 
-    def call(self, name: str, args: tuple[Any, ...], timeout: float) -> Any:
+    def call(self, name: str, args: tuple[Any, ...], timeout: float,
+             context: WorkerContext | None = None) -> Any:
         """Blocking: send one task and wait for its answer (runs in a thread)."""
+        wanted = None if context is None else (
+            context.key, None if context.key == self.context_key else context.blob)
         try:
-            self.conn.send((name, args))
+            self.conn.send((name, args, wanted))
             if not self.conn.poll(timeout):
                 self.broken = True
                 raise WorkerTimeout(f"{name} ran over its {timeout:g}s limit; worker killed")
@@ -91,6 +111,8 @@ class _Worker:
             self.broken = True
             raise WorkerCrashed(f"worker process died during {name}") from None
         self.tasks_done += 1
+        if status == "ok" and context is not None:
+            self.context_key = context.key
         if status == "error":
             raise WorkerError(f"{name} failed: {value}")
         return value
@@ -116,7 +138,7 @@ class WorkerPool:
         self.recycle_after = recycle_after
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["monitor.workers", "monitor.feeds", "monitor.extract",
-                                          "trafilatura"])
+                                          "monitor.analysis", "trafilatura"])
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: list[_Worker] = []
         self.replaced = 0
@@ -130,13 +152,14 @@ class WorkerPool:
             self._all.append(worker)
             self._idle.put_nowait(worker)
 
-    async def run(self, task: str, *args: Any, timeout: float) -> Any:
+    async def run(self, task: str, *args: Any, timeout: float,
+                  context: WorkerContext | None = None) -> Any:
         if self._idle is None:
             await self.start()
         assert self._idle is not None
         worker = await self._idle.get()
         try:
-            return await asyncio.to_thread(worker.call, task, args, timeout)
+            return await asyncio.to_thread(worker.call, task, args, timeout, context)
         except asyncio.CancelledError:
             worker.broken = True  # its task may still be running: never reuse it
             raise

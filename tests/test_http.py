@@ -21,7 +21,13 @@ from monitor.errors import (
     NetworkError,
     TooManyRedirects,
 )
-from monitor.http import AddressGuard, BoundedDecoder, Fetcher, parse_retry_after
+from monitor.http import (
+    AddressGuard,
+    BoundedDecoder,
+    Fetcher,
+    PerOriginTransport,
+    parse_retry_after,
+)
 from monitor.settings import FetchSettings
 from tests.server import Reply, TestServer, drip_headers
 
@@ -294,3 +300,26 @@ def test_untrusted_tls_certificate_is_a_network_error() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_pool_per_origin_reused_and_idle_pools_closed() -> None:
+    """Connections are pooled per origin (httpcore's shared pool scans every connection for
+    every request); a pool unused for `idle_after` with nothing in flight is closed."""
+    with TestServer("127.0.0.1") as a, TestServer("127.0.0.2") as b, \
+            TestServer("127.0.0.3") as c:
+        servers = [a, b, c]
+        urls = [s.route("/a", Reply(200, {"Content-Type": "text/plain"}, b"ok")) for s in servers]
+
+        async def go(fetcher: Fetcher) -> tuple[int, int, int]:
+            transport = fetcher.client._transport
+            assert isinstance(transport, PerOriginTransport)
+            for url in urls * 3:
+                assert (await fetcher.fetch(url)).body == b"ok"
+            pools = len(transport)
+            transport._idle_after = 0.05
+            await asyncio.sleep(0.1)
+            await fetcher.fetch(urls[0])  # sweeps the two idle ones (and this one's old pool)
+            return pools, len(transport), sum(len(s.requests) for s in servers)
+
+        pools, after_sweep, requests = run(go)
+        assert pools == 3 and after_sweep == 1 and requests == 10

@@ -73,3 +73,33 @@ def test_worker_killed_from_outside_mid_task_is_replaced() -> None:
         assert await pool.run("probe_sleep", 0.0, timeout=5.0) == 0.0
         return pool.replaced
     assert run(go) == 1
+
+
+def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
+    """The topic rules travel as a context: unpickled once per worker, replaced when a task
+    brings another; the worker's analysis equals the in-process one."""
+    from pathlib import Path
+
+    from monitor.analysis import WorkerContext, analyse
+    from monitor.settings import load_settings
+    from monitor.topics import TopicsConfig
+
+    config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
+    title = "Iranian diplomat defects, seeks asylum in Norway"
+    text = ("A senior Iranian diplomat has defected and asked for asylum in Norway, officials "
+            "said on Monday.\n") * 4
+    rules, empty = WorkerContext.of(config), WorkerContext.of(TopicsConfig())
+
+    async def go(pool: WorkerPool):  # type: ignore[no-untyped-def]
+        first = await pool.run("analyse", title, text, "en", timeout=10.0, context=rules)
+        worker = pool._all[0]
+        held = worker.context_key
+        again = await pool.run("analyse", title, text, "en", timeout=10.0, context=rules)
+        other = await pool.run("analyse", title, text, "en", timeout=10.0, context=empty)
+        return first, held, again, other, worker.context_key
+
+    first, held, again, other, last = run(go)
+    assert first == again == analyse(config, title, text, "en")
+    assert [t.topic for t in first.topics] == ["defections"]
+    assert held == rules.key and last == empty.key and other.topics == ()
+    assert first.fingerprint is not None and first.language == "en"

@@ -62,7 +62,7 @@ def write_config(folder: Path, sim: Simulator) -> Path:
         stale.unlink()
     (folder / "monitor.toml").write_text(MONITOR_TOML, encoding="utf-8")
     lines = ["# The simulator's outlets, written by `monitor demo`.\n"]
-    for o in OUTLETS:
+    for o in sim.outlets:
         outlet = "*" if o.format == "aggregator" else o.name
         lines.append(
             f'[[source]]\nid = "{o.id}"\nname = "{o.name}"\n'

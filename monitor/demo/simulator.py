@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -21,7 +22,7 @@ from typing import Any
 
 from monitor.demo import render
 from monitor.demo.corpus import Piece, load_pieces
-from monitor.demo.outlets import BY_ID, OUTLETS, Outlet
+from monitor.demo.outlets import OUTLETS, Outlet
 
 FEED_SIZE = 25
 
@@ -93,10 +94,13 @@ class Simulator:
 
     def __init__(self, pieces: list[Piece] | None = None, port: int = 0,
                  outlets: tuple[Outlet, ...] = OUTLETS, slow: bool = True,
-                 latency: float = 0.0) -> None:
+                 latency: float = 0.0,
+                 article_renderer: Callable[..., str] = render.article_html) -> None:
+        self.article_renderer = article_renderer
         self.pieces = pieces if pieces is not None else load_pieces()
         self.latency = latency
         self.outlets = outlets
+        self._by_id = {o.id: o for o in outlets}
         self.port = port
         self.slow = slow
         self.round = 0
@@ -156,7 +160,7 @@ class Simulator:
         return self.base(outlet) + path
 
     def article_url(self, piece: Piece) -> str:
-        outlet = BY_ID[piece.outlet]
+        outlet = self._by_id[piece.outlet]
         section = {"defection": "politics", "protest": "iran", "unrelated": "news"}[piece.kind]
         number = int(hashlib.sha1(f"{piece.outlet}/{piece.article_id}".encode()).hexdigest()[:6],
                      16) % 900000 + 100000
@@ -181,7 +185,7 @@ class Simulator:
     def article_pages(self) -> list[tuple[str, bytes]]:
         """(url, html) of every article page published so far (for benchmarks)."""
         with self._lock:
-            return [(self.base(BY_ID[outlet]) + path, r.body)
+            return [(self.base(self._by_id[outlet]) + path, r.body)
                     for (outlet, path), r in self._responses.items() if path.endswith(".html")]
 
     def _render(self, now: datetime) -> None:
@@ -195,7 +199,7 @@ class Simulator:
                     responses[key] = self._responses[key]
                     continue
                 related = [(u, p.headline) for p, u, _ in items[index + 1:index + 4]]
-                html = render.article_html(outlet, piece, url, published, related)
+                html = self.article_renderer(outlet, piece, url, published, related)
                 responses[key] = self._make(200, "text/html; charset=utf-8", html.encode(),
                                             published, outlet)
             responses[(outlet.id, "/robots.txt")] = self._make(

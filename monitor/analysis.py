@@ -1,0 +1,70 @@
+"""What the monitor learns from an item's text, computed in a worker process.
+
+Language, the normalised search forms, the agency credit, topics and the dedup fingerprint are
+pure functions of (title, text): together they cost a few milliseconds per article, as much as
+the main process spends on everything else, so they run in the worker pool next to extraction
+(task ``analyse``) instead of on the event loop. The topic rules travel to the workers as a
+*context* (pickled once per configuration, sent to each worker once; see monitor.workers).
+
+The fingerprint comes back without the outlet's learnt boilerplate paragraphs left out: only the
+store knows those. `pipeline.fingerprint_for` asks the store about the paragraph hashes and
+recomputes in-process in the uncommon case that some are boilerplate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass
+
+from monitor import dedup, topics, wire
+from monitor.text import guess_language, search_form
+from monitor.topics import TopicsConfig
+from storage.records import Fingerprint, TopicHit
+
+
+@dataclass(frozen=True)
+class Analysis:
+    language: str
+    search_title: str
+    search_text: str
+    agency: str | None
+    topics: tuple[TopicHit, ...]
+    fingerprint: Fingerprint | None  # None when there is no text
+
+
+def analyse(config: TopicsConfig, title: str, text: str | None,
+            default_language: str) -> Analysis:
+    body = text or ""
+    language = guess_language(f"{title} {body}", default_language)
+    if not body:
+        return Analysis(language, search_form(title), "", None, (), None)
+    return Analysis(
+        language=language, search_title=search_form(title), search_text=search_form(body),
+        agency=wire.agency_of(dedup.paragraphs(body)),
+        topics=tuple(topics.classify(config, title, body, language)),
+        fingerprint=dedup.fingerprint(body))
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """An object workers keep between tasks, known by the digest of its pickle."""
+
+    key: str
+    blob: bytes
+
+    @classmethod
+    def of(cls, value: object) -> WorkerContext:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.sha1(blob).hexdigest(), blob)
+
+
+_last: tuple[TopicsConfig, WorkerContext] | None = None
+
+
+def topics_context(config: TopicsConfig) -> WorkerContext:
+    """The topics as a worker context; pickled once per configuration object."""
+    global _last
+    if _last is None or _last[0] is not config:
+        _last = (config, WorkerContext.of(config))
+    return _last[1]
