@@ -16,8 +16,9 @@ injected into every response (0, 100 and 500 ms). In the same run:
   worker processes, no network, no storage. feed-monitor's throughput at zero latency is
   reported as a fraction of it.
 
-Also: the peak RSS of the monitor (main process + its workers, sampled from /proc every
-50 ms) during each run, and a pyinstrument profile of one feed-monitor run at zero latency.
+Also: the peak memory of the monitor (PSS of the main process, its forkserver and workers,
+sampled from /proc every 50 ms) during each run, and a pyinstrument profile of one more
+feed-monitor run at zero latency (not counted in the figures).
 `--pages demo` uses the demo's small pages instead (per-article overhead dominates there).
 Each figure is the median of the repeats with min and max; ratios are computed in the run.
 """
@@ -70,13 +71,14 @@ def _descendants(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
     return out
 
 
-def rss_mib(pid: int, skip: frozenset[int] = frozenset()) -> float:
-    """Resident memory of a process and its descendants (the worker processes), MiB."""
+def pss_mib(pid: int, skip: frozenset[int] = frozenset()) -> float:
+    """Memory of a process and its descendants (forkserver, workers), MiB: the proportional
+    set size (PSS), so pages the forked workers share are counted once, not once each."""
     total = 0
     for p in [pid, *_descendants(pid, skip)]:
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
         except OSError:
             continue
@@ -93,7 +95,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Sampler:
-    """Every 50 ms in a thread: the peak RSS of this process and its children, and the last CPU
+    """Every 50 ms in a thread: the peak PSS of this process and its descendants, and the last CPU
     reading of each child (workers come and go, so they are read while they live)."""
 
     def __init__(self, skip: frozenset[int] = frozenset()) -> None:
@@ -108,7 +110,7 @@ class Sampler:
         # processes that existed before (the forkserver) count from now, not from their start
         base = {child: cpu_seconds(child) for child in _descendants(me, self.skip)}
         while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mib(me, self.skip))
+            self.peak = max(self.peak, pss_mib(me, self.skip))
             for child in _descendants(me, self.skip):
                 self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
                                             cpu_seconds(child) - base.get(child, 0.0))
@@ -127,7 +129,7 @@ class Sampler:
 class Run:
     wall: float
     articles: int
-    peak_rss_mib: float
+    peak_pss_mib: float
     main_cpu: float  # the monitor's own process
     worker_cpu: float  # its worker processes (and their forkserver)
     outlet_cpu: float  # the simulator's process
@@ -264,7 +266,7 @@ def main() -> None:
                     floor_cpu.append(cpu_ms)
                 run = monitor_run(sim)
                 fm.append(run.articles / run.wall)
-                peaks.append(run.peak_rss_mib)
+                peaks.append(run.peak_pss_mib)
                 for name, value in (("main", run.main_cpu), ("workers", run.worker_cpu),
                                     ("outlets", run.outlet_cpu)):
                     cpu.setdefault(name, []).append(value / run.articles * 1000)
@@ -289,7 +291,7 @@ def main() -> None:
             "monitor_articles_per_s": summary(fm),
             "naive_articles_per_s": summary(naive),
             "ratio_to_naive": round(statistics.median(fm) / statistics.median(naive), 2),
-            "monitor_peak_rss_mib": summary(peaks),
+            "monitor_peak_pss_mib": summary(peaks),
             "cpu_ms_per_article": {name: summary(v) for name, v in cpu.items()},
         }
         print(key, json.dumps(result["latencies"][key]), flush=True)

@@ -38,7 +38,9 @@ class RemoteSimulator:
         self.port = 0
 
     def __enter__(self) -> RemoteSimulator:
-        ctx = multiprocessing.get_context("forkserver")
+        # spawn, not forkserver: the monitor's worker pool must be the one to start the
+        # forkserver, with its preloaded modules (else every worker imports trafilatura anew)
+        ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(target=_serve, args=(child, self._factory), daemon=True,
                                     name="outlet-simulator")

@@ -6,11 +6,15 @@
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
     search          FTS queries and the export stream at 100k items
-    e2e             end to end vs a naive feedparser+trafilatura loop, and vs the CPU floor
+    e2e             end to end vs a naive feedparser+trafilatura loop, and vs the CPU floor,
+                    on pages of real weight (benchmarks/pages.py); profile of one run
+    e2e_demo        the same on the demo's small pages (per-article overhead dominates)
+    memory          PSS of the monitor over 10,000 articles
     summary         benchmarks/SUMMARY.md from all results
     (soak           `python -m benchmarks.soak --minutes 30`: RSS over continuous polling)
 
-`BENCH_FULL=1 make bench` also fills the dedup index to 1M items (about 15 minutes).
+The whole run takes about 30 minutes, half of it filling the dedup index to 1M items;
+`BENCH_QUICK=1 make bench` stops the dedup index at 100k.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ STEPS = [
     ["benchmarks.extraction"],
     ["benchmarks.shingles"],
     ["benchmarks.dedup_index", "--sizes",
-     "10000,100000,1000000" if os.environ.get("BENCH_FULL") else "10000,100000"],
+     "10000,100000" if os.environ.get("BENCH_QUICK") else "10000,100000,1000000"],
     ["benchmarks.alert_latency"],
     ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
     ["benchmarks.search", "--items", "100000"],
     ["benchmarks.e2e"],
+    ["benchmarks.e2e", "--pages", "demo", "--out", "e2e_demo"],
+    ["benchmarks.memory"],
     ["benchmarks.summary"],
 ]
 

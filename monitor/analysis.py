@@ -37,12 +37,15 @@ def analyse(config: TopicsConfig, title: str, text: str | None,
             default_language: str) -> Analysis:
     body = text or ""
     language = guess_language(f"{title} {body}", default_language)
+    search_title = search_form(title)
     if not body:
-        return Analysis(language, search_form(title), "", None, (), None)
+        return Analysis(language, search_title, "", None, (), None)
+    search_text = search_form(body)
     return Analysis(
-        language=language, search_title=search_form(title), search_text=search_form(body),
+        language=language, search_title=search_title, search_text=search_text,
         agency=wire.agency_of(dedup.paragraphs(body)),
-        topics=tuple(topics.classify(config, title, body, language)),
+        topics=tuple(topics.classify(config, search_title, search_text, language,
+                                     normalised=True)),
         fingerprint=dedup.fingerprint(body))
 
 

@@ -78,14 +78,16 @@ def line_hash(line: str) -> int:
 def shingles(norm: str, kind: str = SHINGLE) -> list[str]:
     """Shingles of normalised text: word n-grams ("w3") or character n-grams without spaces
     ("c5"), which ignore where a writer put spaces or ZWNJs in Persian compounds."""
+    return _token_shingles(words(norm), kind)
+
+
+def _token_shingles(tokens: list[str], kind: str) -> list[str]:
+    n = int(kind[1:])
     if kind.startswith("w"):
-        n = int(kind[1:])
-        tokens = words(norm)
         if len(tokens) < n:
             return [" ".join(tokens)] if tokens else []
         return [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-    n = int(kind[1:])
-    compact = "".join(words(norm))
+    compact = "".join(tokens)
     return [compact[i:i + n] for i in range(max(1, len(compact) - n + 1))] if compact else []
 
 
@@ -133,22 +135,23 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
     `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
     text's paragraph hashes and answers which of them are boilerplate."""
     lines = paragraphs(text)
-    hashes = tuple(line_hash(line) for line in lines)
+    normed = {line: search_form(line) for line in lines}  # each paragraph normalised once
+    hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
     common = boilerplate(hashes) if callable(boilerplate) else boilerplate
     body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
-    body = wire.strip_credits(body)
-    norm = search_form("\n".join(body))
-    tokens = words(norm)
+    body = wire.strip_credits(body)  # may shorten a line: those are normalised again
+    norm_lines = [normed.get(line) or search_form(line) for line in body]
+    tokens = words(" ".join(norm_lines))
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
-    shingled = sorted(set(shingles(norm, shingle)))
+    shingled = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
     if len(tokens) < MIN_WORDS or not shingled:
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
                            params_tag(shingle), hashes)
     full = _minhash(shingled)
-    lead_norm = search_form("\n".join(body[1:] if len(body) > 1 else body))
-    lead_tokens = words(lead_norm)[:LEAD_WORDS]
-    lead = _minhash(sorted(set(shingles(" ".join(lead_tokens), shingle)))) \
+    lead_tokens = words(" ".join(norm_lines[1:] if len(norm_lines) > 1 else norm_lines)
+                        )[:LEAD_WORDS]
+    lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
         if len(lead_tokens) >= 30 else None
     return Fingerprint(
         text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingled),

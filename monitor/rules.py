@@ -53,8 +53,10 @@ class Document:
     found: dict[tuple[str, str, bool], list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, title: str, text: str, language: str = "") -> Document:
-        fields = {"title": _tokens_of(title), "text": _tokens_of(text)}
+    def of(cls, title: str, text: str, language: str = "", *,
+           normalised: bool = False) -> Document:
+        """`normalised`: title and text are already in their search form (text.search_form)."""
+        fields = {"title": _tokens_of(title, normalised), "text": _tokens_of(text, normalised)}
         index: dict[str, dict[str, list[int]]] = {}
         for name, tokens in fields.items():
             positions: dict[str, list[int]] = {}
@@ -91,8 +93,8 @@ def _split(tokens: list[str]) -> list[str]:
     return [part for token in tokens for part in _APOSTROPHE.split(token) if part]
 
 
-def _tokens_of(text: str) -> tuple[str, ...]:
-    return tuple(_split(words(_norm(text))))
+def _tokens_of(text: str, normalised: bool = False) -> tuple[str, ...]:
+    return tuple(_split(words(text if normalised else _norm(text))))
 
 
 _APOSTROPHE = re.compile(r"['’]")

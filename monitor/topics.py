@@ -73,10 +73,11 @@ def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
     return sum(weights.values()), tuple(sorted(weights))
 
 
-def classify(config: TopicsConfig, title: str, text: str,
-             language: str = "") -> list[TopicHit]:
-    """The topics an item belongs to, with score and matched terms."""
-    doc = Document.of(title, text, language)
+def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
+             normalised: bool = False) -> list[TopicHit]:
+    """The topics an item belongs to, with score and matched terms (`normalised`: title and
+    text are given in their search form already)."""
+    doc = Document.of(title, text, language, normalised=normalised)
     out = []
     for topic in config.topics:
         if not rules.evaluate(topic.rule, doc).matched:

@@ -96,17 +96,32 @@ class _Worker:
         self.broken = False
         self.context_key = ""  # the context this worker holds
 
-    def call(self, name: str, args: tuple[Any, ...], timeout: float,
-             context: WorkerContext | None = None) -> Any:
-        """Blocking: send one task and wait for its answer (runs in a thread)."""
+    async def call(self, name: str, args: tuple[Any, ...], timeout: float,
+                   context: WorkerContext | None = None) -> Any:
+        """Send one task and wait for its answer on the event loop (no thread: the pipe's
+        readability is watched by the loop itself)."""
         wanted = None if context is None else (
             context.key, None if context.key == self.context_key else context.blob)
+        loop = asyncio.get_running_loop()
         try:
-            self.conn.send((name, args, wanted))
-            if not self.conn.poll(timeout):
+            self.conn.send((name, args, wanted))  # the worker is idle in recv: it drains this
+            answered: asyncio.Future[None] = loop.create_future()
+
+            def readable() -> None:
+                if not answered.done():
+                    answered.set_result(None)
+
+            fd = self.conn.fileno()
+            loop.add_reader(fd, readable)
+            try:
+                await asyncio.wait_for(answered, timeout)
+            except TimeoutError:
                 self.broken = True
-                raise WorkerTimeout(f"{name} ran over its {timeout:g}s limit; worker killed")
-            status, value = self.conn.recv()
+                raise WorkerTimeout(f"{name} ran over its {timeout:g}s limit; worker killed") \
+                    from None
+            finally:
+                loop.remove_reader(fd)
+            status, value = self.conn.recv()  # the answer is arriving: read all of it
         except (EOFError, OSError, BrokenPipeError):
             self.broken = True
             raise WorkerCrashed(f"worker process died during {name}") from None
@@ -159,7 +174,7 @@ class WorkerPool:
         assert self._idle is not None
         worker = await self._idle.get()
         try:
-            return await asyncio.to_thread(worker.call, task, args, timeout, context)
+            return await worker.call(task, args, timeout, context)
         except asyncio.CancelledError:
             worker.broken = True  # its task may still be running: never reuse it
             raise
