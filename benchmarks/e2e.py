@@ -60,11 +60,12 @@ def bench_config(folder: Path, sim: Any) -> Path:
 def _descendants(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
     """Children, grandchildren, ... (forkserver workers are the forkserver's children)."""
     out: list[int] = []
-    try:
-        children = [int(x) for x in
-                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return out
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # a child belongs to the thread that made it
+        try:
+            children += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
     for child in children:
         if child not in skip:
             out += [child, *_descendants(child, skip)]

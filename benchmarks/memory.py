@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,16 @@ async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
         skip = frozenset({sim.pid()})
         done, rounds, trace = 0, 0, []
         started = time.monotonic()
+        # each round's 400 pieces are dated over the 400 minutes before its `now`: rounds 8 h
+        # apart keep every round newer than the last, so no piece drops out of a feed unseen
+        first = datetime.now(UTC) - timedelta(hours=8 * (target // 400 + 1))
         with Sampler(skip) as sampler:
             async with running(settings) as deps:
                 ids = deps.store.source_ids()
                 while done < target:
                     rounds += 1
-                    sim.set_round(rounds)
+                    if not sim.set_round(rounds, first + timedelta(hours=8 * rounds)):
+                        break  # nothing left to publish
                     reports = await poll_sources(deps, ids)
                     done += sum(r.articles_fetched for r in reports)
                     trace.append({"articles": done, "pss_mib": round(pss_mib(os.getpid(), skip),

@@ -61,8 +61,8 @@ class RemoteSimulator:
     def feed_url(self, outlet: Any) -> str:
         return str(self._call("feed_url", outlet))
 
-    def set_round(self, number: int) -> int:
-        return len(self._call("set_round", number))
+    def set_round(self, number: int, now: Any = None) -> int:
+        return len(self._call("set_round", number, now))
 
     def article_pages(self) -> list[tuple[str, bytes]]:
         return list(self._call("article_pages"))
