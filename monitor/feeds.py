@@ -106,10 +106,24 @@ def _safe_charref(m: re.Match[bytes]) -> bytes:
     return m.group(0)
 
 
+# feedparser looks for an e-mail address in author fields with a regex that is quadratic in the
+# field's length (a 32 KB <author> costs ~4 s): names longer than this are cut before parsing
+_AUTHOR_CAP = 512
+_LONG_AUTHOR = re.compile(
+    rb"(<(author|dc:creator|managingEditor|webMaster|itunes:author|name|email)\b[^>]*>)"
+    rb"([^<]{%d,})(?=</\2>)" % _AUTHOR_CAP)
+
+
+def _utf8_prefix(data: bytes, limit: int) -> bytes:
+    """The first `limit` bytes, without a character cut in half at the end."""
+    return data[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
 def _prepare_xml(body: bytes, content_type: str) -> bytes:
     text, _ = decode_document(body, content_type, xml=True)
     data = text.replace("\x00", "").encode("utf-8", "replace")
     data = _CHARREF.sub(_safe_charref, data)
+    data = _LONG_AUTHOR.sub(lambda m: m.group(1) + _utf8_prefix(m.group(3), _AUTHOR_CAP), data)
     return _XML_DECL.sub(b'<?xml version="1.0" encoding="utf-8"?>', data, count=1)
 
 
