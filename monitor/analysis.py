@@ -33,10 +33,12 @@ class Analysis:
     fingerprint: Fingerprint | None  # None when there is no text
 
 
-def analyse(config: TopicsConfig, title: str, text: str | None,
-            default_language: str) -> Analysis:
+def analyse(config: TopicsConfig, title: str, text: str | None, default_language: str,
+            known_language: str | None = None) -> Analysis:
+    """`known_language`: the item's language is already known (text another source stored):
+    used as is; otherwise guessed from the text, `default_language` when unclear."""
     body = text or ""
-    language = guess_language(f"{title} {body}", default_language)
+    language = known_language or guess_language(f"{title} {body}", default_language)
     search_title = search_form(title)
     if not body:
         return Analysis(language, search_title, "", None, (), None)

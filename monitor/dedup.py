@@ -66,6 +66,9 @@ _RENSA_VERSION = _version()
 # -- text ----------------------------------------------------------------------------------------
 
 
+_JOINERS = ("\u200c", "\u200d", "\u00ad")  # ZWNJ, ZWJ, soft hyphen (see text.normalize)
+
+
 def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in re.split(r"\n+", text or "") if p.strip()]
 
@@ -140,7 +143,13 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
     common = boilerplate(hashes) if callable(boilerplate) else boilerplate
     body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
     body = wire.strip_credits(body)  # may shorten a line: those are normalised again
-    norm_lines = [normed.get(line) or search_form(line) for line in body]
+    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
+        # a joiner at a paragraph's edge joins words across it in the text's normal form
+        norm_lines = [search_form("\n".join(body))]
+        lead_lines = [search_form("\n".join(body[1:] if len(body) > 1 else body))]
+    else:
+        norm_lines = [normed.get(line) or search_form(line) for line in body]
+        lead_lines = norm_lines[1:] if len(norm_lines) > 1 else norm_lines
     tokens = words(" ".join(norm_lines))
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
@@ -149,8 +158,7 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
                            params_tag(shingle), hashes)
     full = _minhash(shingled)
-    lead_tokens = words(" ".join(norm_lines[1:] if len(norm_lines) > 1 else norm_lines)
-                        )[:LEAD_WORDS]
+    lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
     lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
         if len(lead_tokens) >= 30 else None
     return Fingerprint(

@@ -109,9 +109,34 @@ def _safe_charref(m: re.Match[bytes]) -> bytes:
 # feedparser looks for an e-mail address in author fields with a regex that is quadratic in the
 # field's length (a 32 KB <author> costs ~4 s): names longer than this are cut before parsing
 _AUTHOR_CAP = 512
-_LONG_AUTHOR = re.compile(
-    rb"(<(author|dc:creator|managingEditor|webMaster|itunes:author|name|email)\b[^>]*>)"
-    rb"([^<]{%d,})(?=</\2>)" % _AUTHOR_CAP)
+_AUTHOR_OPEN = re.compile(
+    rb"<(?:[\w.-]+:)?(?:author|creator|managingEditor|webMaster|name|email)\b[^>/]*>")
+_PARTIAL_ENTITY = re.compile(rb"&[^;<]*$")
+
+
+def _cut_authors(data: bytes) -> bytes:
+    """Cut the text (or CDATA) right inside author-like elements to `_AUTHOR_CAP` bytes,
+    keeping the XML well formed (no halved character or entity, CDATA still closed)."""
+    out: list[bytes] = []
+    pos = 0
+    for m in _AUTHOR_OPEN.finditer(data):
+        start = m.end()
+        if start < pos:
+            continue
+        cdata = data.startswith(b"<![CDATA[", start)
+        body_start = start + 9 if cdata else start
+        end = data.find(b"]]>" if cdata else b"<", body_start)
+        if end == -1 or end - body_start <= _AUTHOR_CAP:
+            continue
+        piece = _utf8_prefix(data[body_start:end], _AUTHOR_CAP)
+        if not cdata:
+            piece = _PARTIAL_ENTITY.sub(b"", piece)
+        out += [data[pos:body_start], piece]
+        pos = end
+    if not out:
+        return data
+    out.append(data[pos:])
+    return b"".join(out)
 
 
 def _utf8_prefix(data: bytes, limit: int) -> bytes:
@@ -123,7 +148,7 @@ def _prepare_xml(body: bytes, content_type: str) -> bytes:
     text, _ = decode_document(body, content_type, xml=True)
     data = text.replace("\x00", "").encode("utf-8", "replace")
     data = _CHARREF.sub(_safe_charref, data)
-    data = _LONG_AUTHOR.sub(lambda m: m.group(1) + _utf8_prefix(m.group(3), _AUTHOR_CAP), data)
+    data = _cut_authors(data)
     return _XML_DECL.sub(b'<?xml version="1.0" encoding="utf-8"?>', data, count=1)
 
 

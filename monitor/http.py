@@ -345,8 +345,9 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
     httpcore's pool scans every connection it holds for every request it assigns, and counts
     them again for every idle one: with a few hosts that costs nothing, with hundreds of hosts
     it was the largest single cost of a poll (measured: ~1.3 million `is_idle` calls for 400
-    articles on 40 hosts). Per-host pools of `per_host_concurrency` connections keep each scan
-    to a couple of entries. Pools unused for `idle_after` seconds, with no connection busy, are
+    articles on 40 hosts). Per-host pools keep each scan to a few entries (at most
+    `per_host_concurrency` kept alive; more allowed, since redirects from other hosts do not
+    hold this host's slot). Pools unused for `idle_after` seconds, with no connection busy, are
     closed, so a daemon watching thousands of hosts does not keep thousands of pools.
     """
 
@@ -371,7 +372,9 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
 
     async def _sweep(self, now: float) -> None:
         for key, used in list(self._used.items()):
-            pool = self._pools[key]
+            pool = self._pools.get(key)
+            if pool is None:  # closed meanwhile (the client was recycled)
+                continue
             connections = pool._pool.connections
             if now - used > self._idle_after and all(c.is_idle() or c.is_closed()
                                                      for c in connections):
@@ -423,7 +426,11 @@ class Fetcher:
             def one_host() -> httpx.AsyncHTTPTransport:
                 # the shared context: building one per host costs ~20 ms of certificate loading
                 t = httpx.AsyncHTTPTransport(verify=ssl_context, retries=0)
-                t._pool = httpcore.AsyncConnectionPool(**pool_args(s.per_host_concurrency))
+                # the host slot is held for the first host of a fetch only: redirects from
+                # other hosts may bring more requests, so the pool itself does not queue them
+                args = pool_args(s.per_host_concurrency * (1 + s.max_redirects))
+                args["max_keepalive_connections"] = s.per_host_concurrency
+                t._pool = httpcore.AsyncConnectionPool(**args)
                 return t
             transport = PerOriginTransport(one_host, idle_after=2 * KEEPALIVE)
         return httpx.AsyncClient(

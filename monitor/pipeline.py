@@ -301,7 +301,7 @@ async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: d
         if c.status == "skipped":
             return x
         a = await _analysis(deps, context, c, source.language)
-        language = c.language or a.language
+        language = a.language
         content = replace(c, language=language, search_title=a.search_title,
                           search_text=a.search_text, agency=c.agency or a.agency)
         if not c.text:
@@ -323,12 +323,12 @@ async def _analysis(deps: Deps, context: WorkerContext, c: ItemContent,
     bounded text, so that means the worker died, not the input being hostile)."""
     try:
         result: Analysis = await deps.pool.run(
-            "analyse", c.title, c.text, default_language,
+            "analyse", c.title, c.text, default_language, c.language,
             timeout=deps.settings.extraction.timeout, context=context)
         return result
     except WorkerError as exc:
         log.warning("analysis in a worker failed (%s); analysing in-process", exc)
-        return analyse(deps.settings.topics, c.title, c.text, default_language)
+        return analyse(deps.settings.topics, c.title, c.text, default_language, c.language)
 
 
 def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | None,

@@ -126,8 +126,8 @@ class _Worker:
             self.broken = True
             raise WorkerCrashed(f"worker process died during {name}") from None
         self.tasks_done += 1
-        if status == "ok" and context is not None:
-            self.context_key = context.key
+        if context is not None:  # after a failure, which context it holds is unknown: resend
+            self.context_key = context.key if status == "ok" else ""
         if status == "error":
             raise WorkerError(f"{name} failed: {value}")
         return value

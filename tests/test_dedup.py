@@ -236,3 +236,15 @@ def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
 ])
 def test_persian_datelines_and_trailing_credits(lines: list[str], agency: str) -> None:
     assert wire.agency_of(lines) == agency
+
+
+def test_fingerprint_words_as_in_the_joined_normal_form() -> None:
+    """Paragraphs are normalised one by one for speed; a joiner at a paragraph's edge (which
+    joins words across it in the text's normal form) falls back to the joined form."""
+    from monitor.text import search_form, words
+
+    for text in ("Protesters gathered\u00ad\nin the square " * 30,
+                 "اعتراض\u200c\nکارگران در شهر " * 30,
+                 "Plain first line.\nSecond line here. " * 30):
+        expected = len(words(search_form("\n".join(dedup.paragraphs(text)))))
+        assert dedup.fingerprint(text).word_count == expected

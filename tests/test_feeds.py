@@ -127,3 +127,17 @@ def test_huge_author_is_cut_before_feedparser_sees_it() -> None:
             '</channel></rss>').encode()
     entry = parse_feed(body, "application/rss+xml", "https://x.test/f").entries[0]
     assert entry.author and set(entry.author) <= {"ن", "…"} and len(entry.author) <= 256
+
+
+def test_author_cut_keeps_the_feed_well_formed() -> None:
+    """Prefixed names, CDATA and entities are cut too, without breaking the XML."""
+    body = ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:a="http://www.w3.org/2005/Atom"><title>T</title><entry><title>x</title>'
+            '<link href="https://x.test/1"/><a:author><a:name>' + "b&amp;" * 300 +
+            '</a:name></a:author></entry><entry><title>y</title><link href="https://x.test/2"/>'
+            '<author><name><![CDATA[' + "c<" * 400 + ']]></name></author></entry></feed>'
+            ).encode()
+    parsed = parse_feed(body, "application/atom+xml", "https://x.test/f")
+    assert parsed.problem is None
+    assert [len(e.author or "") <= 256 for e in parsed.entries] == [True, True]
+    assert (parsed.entries[0].author or "").startswith("b&b&")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from monitor.errors import WorkerCrashed, WorkerTimeout
+from monitor.errors import WorkerCrashed, WorkerError, WorkerTimeout
 from monitor.workers import WorkerPool
 
 
@@ -103,3 +103,21 @@ def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
     assert [t.topic for t in first.topics] == ["defections"]
     assert held == rules.key and last == empty.key and other.topics == ()
     assert first.fingerprint is not None and first.language == "en"
+
+
+def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
+    """A task that brought a new context and failed leaves the worker's context unknown: the
+    next task sends its context again instead of assuming the old one is still there."""
+    from monitor.analysis import WorkerContext
+    from monitor.topics import TopicsConfig
+
+    first, second = WorkerContext.of(TopicsConfig()), WorkerContext.of(TopicsConfig(aliases=(
+        ("x", ("y",)),)))
+
+    async def go(pool: WorkerPool):  # type: ignore[no-untyped-def]
+        await pool.run("analyse", "t", "some text", "en", timeout=10.0, context=first)
+        with pytest.raises(WorkerError):  # a text that is not a string fails inside the task
+            await pool.run("analyse", "t", 123, "en", timeout=10.0, context=second)
+        return await pool.run("analyse", "t", "some text", "en", timeout=10.0, context=first)
+
+    assert run(go).language == "en"
