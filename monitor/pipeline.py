@@ -60,6 +60,7 @@ log = logging.getLogger("monitor.pipeline")
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+FALLBACK_CHARS = 100_000  # text analysed on the event loop when a worker could not analyse it
 
 
 @dataclass(frozen=True)
@@ -319,8 +320,10 @@ async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: d
 
 async def _analysis(deps: Deps, context: WorkerContext, c: ItemContent,
                     default_language: str) -> Analysis:
-    """The worker's analysis; in this process if the worker failed (it is our own code on
-    bounded text, so that means the worker died, not the input being hostile)."""
+    """The worker's analysis; in this process if the worker failed. That is our own code on
+    text of bounded size, so a failure means a dying or starved worker rather than hostile
+    input; still, the in-process fallback (on the event loop) only reads the first
+    `FALLBACK_CHARS` of the text."""
     try:
         result: Analysis = await deps.pool.run(
             "analyse", c.title, c.text, default_language, c.language,
@@ -328,7 +331,8 @@ async def _analysis(deps: Deps, context: WorkerContext, c: ItemContent,
         return result
     except WorkerError as exc:
         log.warning("analysis in a worker failed (%s); analysing in-process", exc)
-        return analyse(deps.settings.topics, c.title, c.text, default_language, c.language)
+        text = c.text[:FALLBACK_CHARS] if c.text else c.text
+        return analyse(deps.settings.topics, c.title, text, default_language, c.language)
 
 
 def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | None,
