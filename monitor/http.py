@@ -1,15 +1,12 @@
 """The one HTTP client: address guard, deadlines, size caps, bounded decompression, redirects.
 
-* **Address guard at connect time.** `GuardedBackend` is an httpcore network backend: it resolves
-  the host itself, refuses any address that is not globally routable (loopback, private,
-  link-local, CGNAT, multicast, reserved, IPv4-mapped/NAT64 forms of those) unless an allowed
-  range covers it, then connects to the vetted IP. Because every connection of every redirect
-  hop goes through it, string tricks (decimal/hex IPs, DNS names pointing inside) do not help.
-* **A total deadline that also bounds header drip-feeds.** The remaining time of the current
-  fetch lives in a context variable; the backend's streams clamp every read/write/connect
-  timeout to it. The request then ends with httpcore's own clean timeout, no task cancellation,
-  so the pool never leaks slots (encode/httpcore#1093). A last-resort `asyncio.timeout` a little
-  past the deadline recycles the whole client if it ever fires.
+* **Address guard at connect time** (`monitor.network.GuardedBackend`): every connection of
+  every redirect hop goes to an address the guard vetted after resolving the name itself.
+* **A total deadline that also bounds header drip-feeds.** The end of the current fetch lives
+  in a context variable (`monitor.network.fetch_deadline`); the backend's streams clamp every
+  read/write/connect timeout to it. The request then ends with httpcore's own clean timeout,
+  no task cancellation, so the pool never leaks slots (encode/httpcore#1093). A last-resort
+  `asyncio.timeout` a little past the deadline recycles the whole client if it ever fires.
 * **Caps.** Wire bytes are counted over `aiter_raw()`; decompression is ours and bounded per
   layer, so `Content-Encoding: gzip, gzip` bombs stop at the decoded cap. Only gzip and deflate
   are advertised.
@@ -22,17 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import email.utils
-import ipaddress
 import logging
-import os
-import select
-import socket
-import ssl
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +33,6 @@ import httpcore
 import httpx
 
 from monitor.errors import (
-    BlockedAddress,
     BodyTooLarge,
     DeadlineExceeded,
     FetchError,
@@ -51,180 +41,19 @@ from monitor.errors import (
     NetworkError,
     TooManyRedirects,
 )
+from monitor.network import (
+    KEEPALIVE,
+    AddressGuard,
+    GuardedBackend,
+    PerOriginTransport,
+    fetch_deadline,
+)
 from monitor.settings import FetchSettings
 
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline",
-                                                                        default=None)
 REDIRECT_CODES = (301, 302, 303, 307, 308)
-
-
-# -- the address guard --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddressGuard:
-    """Which resolved addresses may be connected to. Empty `allow` means: public addresses only."""
-
-    allow: tuple[Network, ...] = ()
-
-    def permits(self, ip: IPAddress) -> bool:
-        if any(ip in net for net in self.allow if net.version == ip.version):
-            return True
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return self.permits(embedded)
-        return ip.is_global and not ip.is_multicast
-
-    def check(self, host: str, ip: IPAddress) -> None:
-        if not self.permits(ip):
-            raise BlockedAddress(f"refused to connect to {host}: {ip} is not a public address")
-
-
-def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if ip.sixtofour is not None:
-            return ip.sixtofour
-        if ip.teredo is not None:
-            return ip.teredo[1]
-    return None
-
-
-def _remaining() -> float | None:
-    deadline = _deadline.get()
-    if deadline is None:
-        return None
-    return deadline - time.monotonic()
-
-
-def _clamp(timeout: float | None) -> float | None:
-    remaining = _remaining()
-    if remaining is None:
-        return timeout
-    remaining = max(remaining, 0.001)
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _DeadlineStream(httpcore.AsyncNetworkStream):
-    """Wraps a network stream so every operation's timeout is clamped to the fetch deadline."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = None
-        self._plain: bool | None = None  # no TLS layer: the socket's readability is the answer
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout=_clamp(timeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout=_clamp(timeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
-                                            timeout=_clamp(timeout))
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            # asked before every reuse of a pooled connection; anyio rebuilds its whole
-            # attribute table on each lookup, so a plain socket is looked up once, polled here
-            if self._plain is None:
-                self._plain = self._inner.get_extra_info("ssl_object") is None
-                self._socket = self._inner.get_extra_info("socket")
-            if self._plain:
-                return _readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether a read would return at once (data, or the end of a closed connection)."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolve, vet every address with the guard, connect to a vetted IP, clamp to the deadline."""
-
-    def __init__(self, guard: AddressGuard, inner: httpcore.AsyncNetworkBackend | None = None):
-        self.guard = guard
-        self.inner = inner or httpcore.AnyIOBackend()
-
-    async def resolve(self, host: str, port: int) -> list[IPAddress]:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=_clamp(10.0)
-            )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
-        addresses: list[IPAddress] = []
-        for info in infos:
-            ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-            if ip not in addresses:
-                addresses.append(ip)
-        return addresses
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
-        addresses = await self.resolve(host, port)
-        allowed = [ip for ip in addresses if self.guard.permits(ip)]
-        if not allowed:
-            self.guard.check(host, addresses[0])
-        last_error: Exception | None = None
-        for ip in allowed:
-            try:
-                stream = await self.inner.connect_tcp(
-                    str(ip), port, timeout=_clamp(timeout), local_address=local_address,
-                    socket_options=socket_options,
-                )
-                return _DeadlineStream(stream)
-            except httpcore.ConnectTimeout as exc:
-                last_error = exc
-            except httpcore.ConnectError as exc:
-                last_error = httpcore.ConnectError(f"cannot connect to {host}:{port}: "
-                                                   f"{_os_reason(exc)}")
-        assert last_error is not None
-        raise last_error
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddress("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-def _os_reason(exc: BaseException) -> str:
-    """The operating system's reason behind a connect failure ("connection refused", ...)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno:
-            return os.strerror(seen.errno).lower()
-        seen = seen.__cause__ or seen.__context__
-    return str(exc) or type(exc).__name__
 
 
 # -- bounded decompression ----------------------------------------------------------------------
@@ -336,62 +165,6 @@ def describe(url: str) -> str:
         return "<invalid url>"
 
 
-KEEPALIVE = 30.0  # seconds an idle connection is kept for the next request to its host
-
-
-class PerOriginTransport(httpx.AsyncBaseTransport):
-    """A small connection pool per origin (scheme, host, port) instead of one shared pool.
-
-    httpcore's pool scans every connection it holds for every request it assigns, and counts
-    them again for every idle one: with a few hosts that costs nothing, with hundreds of hosts
-    it was the largest single cost of a poll (measured: ~1.3 million `is_idle` calls for 400
-    articles on 40 hosts). Per-host pools keep each scan to a few entries (at most
-    `per_host_concurrency` kept alive; more allowed, since redirects from other hosts do not
-    hold this host's slot). Pools unused for `idle_after` seconds, with no connection busy, are
-    closed, so a daemon watching thousands of hosts does not keep thousands of pools.
-    """
-
-    def __init__(self, make: Callable[[], httpx.AsyncHTTPTransport], idle_after: float) -> None:
-        self._make = make
-        self._idle_after = idle_after
-        self._pools: dict[tuple[str, str, int | None], httpx.AsyncHTTPTransport] = {}
-        self._used: dict[tuple[str, str, int | None], float] = {}
-        self._swept = time.monotonic()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.scheme, request.url.host, request.url.port)
-        now = time.monotonic()
-        if now - self._swept > self._idle_after:
-            self._swept = now
-            await self._sweep(now)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = self._make()
-        self._used[key] = now
-        return await pool.handle_async_request(request)
-
-    async def _sweep(self, now: float) -> None:
-        for key, used in list(self._used.items()):
-            pool = self._pools.get(key)
-            if pool is None:  # closed meanwhile (the client was recycled)
-                continue
-            connections = pool._pool.connections
-            if now - used > self._idle_after and all(c.is_idle() or c.is_closed()
-                                                     for c in connections):
-                del self._pools[key], self._used[key]
-                with contextlib.suppress(Exception):
-                    await pool.aclose()
-
-    def __len__(self) -> int:
-        return len(self._pools)
-
-    async def aclose(self) -> None:
-        pools, self._pools, self._used = list(self._pools.values()), {}, {}
-        for pool in pools:
-            with contextlib.suppress(Exception):
-                await pool.aclose()
-
-
 class Fetcher:
     """One `httpx.AsyncClient` shared by every fetch of the daemon."""
 
@@ -472,7 +245,7 @@ class Fetcher:
         async with self._slot(parts.hostname or ""):
             await self._space(parts.hostname or "")
             started = time.monotonic()
-            token = _deadline.set(started + self.settings.deadline)
+            token = fetch_deadline.set(started + self.settings.deadline)
             try:
                 async with asyncio.timeout(self.settings.deadline + 2.0):
                     return await self._follow(url, etag, last_modified, accept, started)
@@ -482,7 +255,7 @@ class Fetcher:
                 raise DeadlineExceeded(
                     f"no complete answer within {self.settings.deadline:g}s") from None
             finally:
-                _deadline.reset(token)
+                fetch_deadline.reset(token)
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None, accept: str,
                       started: float) -> Fetched:
