@@ -21,13 +21,8 @@ from monitor.errors import (
     NetworkError,
     TooManyRedirects,
 )
-from monitor.http import (
-    AddressGuard,
-    BoundedDecoder,
-    Fetcher,
-    PerOriginTransport,
-    parse_retry_after,
-)
+from monitor.http import BoundedDecoder, Fetcher, parse_retry_after
+from monitor.network import AddressGuard, PerOriginTransport
 from monitor.settings import FetchSettings
 from tests.server import Reply, TestServer, drip_headers
 
@@ -234,12 +229,12 @@ def test_guard_permits_public_addresses(ip: str) -> None:
 def test_hostname_resolving_to_private_address_is_refused(server: TestServer,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A DNS name that points inside: resolution is the one seam we replace (no DNS here)."""
-    from monitor import http as http_module
+    from monitor import network
 
     async def fake_resolve(self: Any, host: str, port: int) -> list[Any]:
         return [ipaddress.ip_address("127.0.0.1")] if host == "evil.example" else []
 
-    monkeypatch.setattr(http_module.GuardedBackend, "resolve", fake_resolve)
+    monkeypatch.setattr(network.GuardedBackend, "resolve", fake_resolve)
     with pytest.raises(BlockedAddress, match=r"evil\.example"):
         run(lambda f: f.fetch(f"http://evil.example:{server.port}/"), allow_networks=())
 
