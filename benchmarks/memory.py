@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.e2e import RESULTS, Sampler, bench_config, pss_mib
+from benchmarks.e2e import RESULTS, bench_config
+from benchmarks.procs import Sampler, pss_mib, rss_mib
 from benchmarks.remote import RemoteSimulator
 
 
@@ -32,13 +33,6 @@ def build(outlets: int, per_round: int, rounds: int) -> Any:
     chosen = bench_outlets(outlets)
     return Simulator(bench_pieces(chosen, per_round, rounds), outlets=chosen, slow=False,
                      article_renderer=heavy_article_html)
-
-
-def main_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
@@ -64,7 +58,7 @@ async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
                     done += sum(r.articles_fetched for r in reports)
                     trace.append({"articles": done, "pss_mib": round(pss_mib(os.getpid(), skip),
                                                                      1),
-                                  "main_rss_mib": round(main_rss_mib(), 1)})
+                                  "main_rss_mib": round(rss_mib([os.getpid()]), 1)})
                     print(json.dumps(trace[-1]), flush=True)
                 stored = deps.store.query("SELECT count(*) FROM items")[0][0]
     return {"articles": done, "items_stored": stored, "rounds": rounds,

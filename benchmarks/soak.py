@@ -19,21 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.procs import rss_mib
 from benchmarks.steady_state import start_server, write_config
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def _rss_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 async def soak(count: int, minutes: float) -> dict[str, Any]:
@@ -56,7 +45,7 @@ async def soak(count: int, minutes: float) -> dict[str, Any]:
                     if cycles % 10 == 0:
                         maintain(deps)
                     pids = [os.getpid(), *(w.process.pid for w in deps.pool._all)]
-                    samples.append((time.monotonic() - started, _rss_mib(pids)))
+                    samples.append((time.monotonic() - started, rss_mib(pids)))
     finally:
         server.terminate()
     warm = [rss for t, rss in samples if t >= 60][:5] or [samples[0][1]]

@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from benchmarks.procs import cpu_seconds
+
 RESULTS = Path(__file__).parent / "results"
 HOSTS = [f"127.0.1.{i}" for i in range(1, 51)]
 PORT = 18380
@@ -101,14 +103,7 @@ def _serve(per_host: int, mode: Any, cycle: Any) -> None:  # the server process
 
 
 def _worker_cpu(deps: Any) -> float:
-    total = 0.0
-    for w in deps.pool._all:
-        try:
-            fields = Path(f"/proc/{w.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    return sum(cpu_seconds(w.process.pid) for w in deps.pool._all)
 
 
 def start_server(count: int, mode: int) -> tuple[Any, Any, Any]:

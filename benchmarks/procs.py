@@ -1,0 +1,99 @@
+"""What the benchmarks read of processes from /proc: descendants, memory (RSS, PSS), CPU, and a
+sampler thread for peaks during a run."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+
+def _descendants(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Children, grandchildren, ... (forkserver workers are the forkserver's children)."""
+    out: list[int] = []
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # a child belongs to the thread that made it
+        try:
+            children += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    for child in children:
+        if child not in skip:
+            out += [child, *_descendants(child, skip)]
+    return out
+
+
+def _kib(pid: int, file: str, key: str) -> int:
+    """One "Key:  N kB" line of /proc/PID/FILE, in KiB (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mib(pids: list[int]) -> float:
+    """Resident memory of these processes, MiB (shared pages counted in each)."""
+    return sum(_kib(p, "status", "VmRSS:") for p in pids) / 1024
+
+
+def pss_mib(pid: int, skip: frozenset[int] = frozenset()) -> float:
+    """Memory of a process and its descendants (forkserver, workers), MiB: the proportional
+    set size (PSS), so pages the forked workers share are counted once, not once each."""
+    return sum(_kib(p, "smaps_rollup", "Pss:") for p in [pid, *_descendants(pid, skip)]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Sampler:
+    """In a thread: the CPU of each descendant every 0.25 s (workers come and go, so they are
+    read while they live) and the PSS of this process and its descendants every second (its
+    peak). Reading smaps is not free: sampled at 20 Hz it cost the measured process ~4 ms per
+    article, so it is sampled rarely and the thread's own CPU is reported (`own_cpu`) to be
+    taken out of the process's."""
+
+    def __init__(self, skip: frozenset[int] = frozenset()) -> None:
+        self.skip = skip  # the simulator's process: not the monitor's
+        self.peak = 0.0
+        self.child_cpu: dict[int, float] = {}
+        self.own_cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        # processes that existed before (the forkserver) count from now, not from their start
+        base = {child: cpu_seconds(child) for child in _descendants(me, self.skip)}
+        tick = 0
+        while not self._stop.is_set():
+            if tick % 4 == 0:
+                self.peak = max(self.peak, pss_mib(me, self.skip))
+            for child in _descendants(me, self.skip):
+                self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
+                                            cpu_seconds(child) - base.get(child, 0.0))
+            tick += 1
+            self.own_cpu = time.thread_time()
+            self._stop.wait(0.25)
+        self.peak = max(self.peak, pss_mib(me, self.skip))
+        for child in _descendants(me, self.skip):
+            self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
+                                        cpu_seconds(child) - base.get(child, 0.0))
+        self.own_cpu = time.thread_time()
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
