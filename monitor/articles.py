@@ -21,7 +21,6 @@ from monitor.extract import Extracted, precheck
 from monitor.feeds import Entry
 from monitor.http import Fetched, Fetcher
 from monitor.settings import Settings
-from monitor.sources_config import SourceConfig
 from monitor.text import clean_stored, one_line
 from monitor.urls import absolutize, canonical_url
 from monitor.workers import WorkerPool
@@ -48,7 +47,7 @@ def reused(row: Any, now: datetime) -> ArticleResult:
         fetched_at=now), None)
 
 
-def without_download(entry: Entry, reason: str, now: datetime, source: SourceConfig,
+def without_download(entry: Entry, reason: str, now: datetime,
                      retry: bool = False) -> ArticleResult:
     """An article we may not (or cannot yet) download because of robots.txt: the feed's own
     text stands in; with `retry` the item is marked failed so later runs try again."""
@@ -92,7 +91,7 @@ def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
 
 
 async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
-                        source: SourceConfig, entry: Entry, link: str,
+                        entry: Entry, link: str,
                         clock: Callable[[], datetime]) -> ArticleResult:
     now = clock()
     started = time.monotonic()

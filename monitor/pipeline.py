@@ -245,13 +245,13 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
                 verdict = await deps.robots.allowed(p.link or "", fetcher)
                 if verdict is False:
                     return p.key, without_download(p.entry, "robots.txt disallows this page",
-                                                   deps.clock(), source)
+                                                   deps.clock())
                 if verdict is None:  # stored with the feed's text, retried on later runs
                     return p.key, without_download(
                         p.entry, "robots.txt could not be read; will retry", deps.clock(),
-                        source, retry=True)
-            return p.key, await fetch_article(fetcher, deps.pool, deps.settings, source,
-                                              p.entry, p.link or "", deps.clock)
+                        retry=True)
+            return p.key, await fetch_article(fetcher, deps.pool, deps.settings, p.entry,
+                                              p.link or "", deps.clock)
 
     results = dict(await asyncio.gather(*(one(p) for p in work)))
     fetches.extend(r.fetch for r in results.values() if r.fetch is not None)
