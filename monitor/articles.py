@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.analysis import Analysis, topics_context
 from monitor.dates import plausible
 from monitor.decode import decode_document
 from monitor.errors import FetchError, WorkerError, WorkerTimeout
-from monitor.extract import Extracted, precheck
+from monitor.extract import Extracted, page_text, precheck
 from monitor.feeds import Entry
 from monitor.http import Fetched, Fetcher
 from monitor.settings import Settings
@@ -33,6 +34,7 @@ ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
 class ArticleResult:
     content: ItemContent
     fetch: FetchLog | None
+    analysis: Analysis | None = None  # of `content`, made by the worker that extracted it
 
 
 def reused(row: Any, now: datetime) -> ArticleResult:
@@ -75,27 +77,33 @@ def _feed_text(entry: Entry) -> str:
 
 
 def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
-            failure_status: str) -> tuple[str, str, str | None]:
-    """(text, status, detail) from the extracted text and the feed's own text."""
-    feed_text = _feed_text(entry)
-    if extracted is not None and len(extracted.text) >= len(feed_text):
-        return extracted.text, "ok", None
+            failure_status: str) -> tuple[str, str, str, str | None]:
+    """(title, text, status, detail) from the extracted page and the feed's own text."""
     if extracted is not None:
-        return feed_text, "fallback", "feed content longer than the extracted text"
+        chosen = page_text(entry.title, len(_feed_text(entry)), extracted)
+        if chosen is not None:
+            return chosen[0], chosen[1], "ok", None
+    feed_text = _feed_text(entry)
+    title = entry.title or (extracted.title if extracted else "") or one_line(feed_text, 120)
+    if extracted is not None:
+        return (clean_stored(title), clean_stored(feed_text), "fallback",
+                "feed content longer than the extracted text")
     if failure is None:
         failure = "no main text found on the page"
     if feed_text.strip():
-        detail = f"{failure}; feed text used"
-        return feed_text, ("fallback" if failure_status != "timeout" else "timeout"), detail
-    return "", failure_status, failure
+        status = "fallback" if failure_status != "timeout" else "timeout"
+        return clean_stored(title), clean_stored(feed_text), status, f"{failure}; feed text used"
+    return clean_stored(title), "", failure_status, failure
 
 
 async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
-                        entry: Entry, link: str,
-                        clock: Callable[[], datetime]) -> ArticleResult:
+                        entry: Entry, link: str, clock: Callable[[], datetime],
+                        default_language: str) -> ArticleResult:
+    """Download, extract and (in the same worker task) analyse one article."""
     now = clock()
     started = time.monotonic()
     extracted: Extracted | None = None
+    analysis: Analysis | None = None
     failure: str | None = None
     failure_status = "empty"
     raw: RawPage | None = None
@@ -121,19 +129,21 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
             failure, failure_status = too_big, "error"
         else:
             try:
-                extracted = await pool.run("extract", html, final_url, timeout=ex.timeout)
+                extracted, analysis = await pool.run(
+                    "extract_analyse", html, final_url, entry.title,
+                    len(_feed_text(entry)), default_language, timeout=ex.timeout,
+                    context=topics_context(settings.topics))
             except WorkerTimeout as exc:
                 failure, failure_status = f"extraction timed out: {exc}", "timeout"
             except WorkerError as exc:
                 failure, failure_status = f"extraction failed: {exc}", "error"
-    text, status, detail = _choose(entry, extracted, failure, failure_status)
-    title = entry.title or (extracted.title if extracted else "") or one_line(text, 120)
+    title, text, status, detail = _choose(entry, extracted, failure, failure_status)
     published = plausible(entry.published or _parse_iso(extracted.published if extracted else None),
                           now)
     declared = absolutize(extracted.canonical_url, final_url) if extracted else None
     return ArticleResult(
         content=ItemContent(
-            title=clean_stored(title), text=clean_stored(text) or None,
+            title=title, text=text or None,
             author=entry.author or (extracted.author if extracted else None),
             published_at=published.value,
             language=None,  # with the search forms, from the analysis (pipeline._annotate)
@@ -143,6 +153,7 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
             fetch_attempts=1, fetched_at=now, raw=raw,
         ),
         fetch=fetch_log,
+        analysis=analysis if status == "ok" else None,
     )
 
 

@@ -95,6 +95,17 @@ def extract_article(html: str, url: str) -> Extracted | None:
     )
 
 
+def page_text(entry_title: str, feed_text_chars: int,
+              extracted: Extracted) -> tuple[str, str] | None:
+    """The (title, text) an item takes from its extracted page, or None when the feed's own
+    text is longer and wins. Used by the main process and by the worker that analyses the
+    page right after extracting it, so both arrive at the same strings."""
+    if len(extracted.text) < feed_text_chars:
+        return None
+    title = entry_title or extracted.title or one_line(extracted.text, 120)
+    return clean_stored(title), clean_stored(extracted.text)
+
+
 def _without_headline(text: str, title: str) -> str:
     """Drop a first line that only repeats the headline (trafilatura keeps the <h1>)."""
     first, _, rest = text.partition("\n")

@@ -133,7 +133,9 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = _build(source, gated, articles, now)
-        new_items, revisions = await _annotate(deps, source, state, now, new_items, revisions)
+        ready = [(r.content, r.analysis) for r in articles.values() if r.analysis is not None]
+        new_items, revisions = await _annotate(deps, source, state, now, new_items, revisions,
+                                               ready)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
@@ -251,7 +253,7 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
                         p.entry, "robots.txt could not be read; will retry", deps.clock(),
                         retry=True)
             return p.key, await fetch_article(fetcher, deps.pool, deps.settings, p.entry,
-                                              p.link or "", deps.clock)
+                                              p.link or "", deps.clock, source.language)
 
     results = dict(await asyncio.gather(*(one(p) for p in work)))
     fetches.extend(r.fetch for r in results.values() if r.fetch is not None)
@@ -289,19 +291,29 @@ _Written = TypeVar("_Written", NewItem, ItemRevision)
 
 async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
                     new_items: list[NewItem], revisions: list[ItemRevision],
+                    ready: list[tuple[ItemContent, Analysis]],
                     ) -> tuple[list[NewItem], list[ItemRevision]]:
     """Language, search forms, agency, topics and dedup fingerprint (outlet boilerplate left
     out) of every item that is not skipped, analysed in the worker pool; then the alert
-    requests. A source's first successful run is a silent back-fill."""
+    requests. A source's first successful run is a silent back-fill. `ready`: analyses the
+    extracting workers already made, each with the very content object it describes (most
+    downloaded articles); the others are analysed here."""
     settings, alerts = deps.settings, deps.settings.alerts
     backfill = state.last_success_at is None
     context = topics_context(settings.topics)
+    by_identity = {id(content): (content, a) for content, a in ready}
+
+    async def analysis_of(c: ItemContent) -> Analysis:
+        known = by_identity.get(id(c))
+        if known is not None and known[0] is c:
+            return known[1]
+        return await _analysis(deps, context, c, source.language)
 
     async def apply(x: _Written, outlet: str) -> _Written:
         c = x.content
         if c.status == "skipped":
             return x
-        a = await _analysis(deps, context, c, source.language)
+        a = await analysis_of(c)
         language = a.language
         content = replace(c, language=language, search_title=a.search_title,
                           search_text=a.search_text, agency=c.agency or a.agency)

@@ -4,8 +4,8 @@ Feed parsing (feedparser has quadratic corners) and extraction (trafilatura has 
 take tens of seconds and crashes under threads) run here. Each worker is a separate process with
 a pipe; a task that overruns its hard timeout gets its worker killed and replaced, a worker that
 dies is replaced, and every worker is recycled after `recycle_after` tasks so memory cannot creep.
-Workers come from a forkserver that has imported the parsing libraries once, so a replacement
-starts in milliseconds.
+Workers come from a forkserver that has imported the parsing libraries and filled
+trafilatura's lazy caches once (monitor.warmup), so a replacement starts in milliseconds, warm.
 
 Task names map to pure functions in `TASKS`; arguments and results cross the pipe by pickle.
 A task may take a *context* (a `WorkerContext`: the topic rules, say) as its first argument:
@@ -15,6 +15,7 @@ each worker unpickles it once and keeps it until a task brings a context with an
 from __future__ import annotations
 
 import asyncio
+import collections
 import multiprocessing
 import os
 import pickle
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
     from monitor.analysis import WorkerContext
 
 
+# What the forkserver imports before it forks any worker (monitor.warmup also fills
+# trafilatura's lazy caches). It is started once per process, by its first user: a program
+# that uses another forkserver pool first must set this preload list itself.
+PRELOAD = ("monitor.workers", "monitor.feeds", "monitor.extract", "monitor.analysis",
+           "trafilatura", "monitor.warmup")
+
+
 def _probe_sleep(seconds: float) -> float:
     """Diagnostics: hold a worker busy (used by `monitor` self-checks and the pool's tests)."""
     time.sleep(seconds)
@@ -41,8 +49,15 @@ def _probe_crash() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _probe_warm() -> bool:
+    """Diagnostics: whether this worker inherited trafilatura's caches from the forkserver."""
+    from trafilatura import external
+
+    return bool(external.JT_STOPLIST)
+
+
 def _tasks() -> dict[str, Callable[..., Any]]:
-    from monitor.analysis import analyse
+    from monitor.analysis import analyse, extract_and_analyse
     from monitor.extract import extract_article
     from monitor.feeds import parse_feed, parse_listing
 
@@ -51,8 +66,10 @@ def _tasks() -> dict[str, Callable[..., Any]]:
         "parse_feed": parse_feed,
         "parse_listing": parse_listing,
         "extract": extract_article,
+        "extract_analyse": extract_and_analyse,
         "probe_sleep": _probe_sleep,
         "probe_crash": _probe_crash,
+        "probe_warm": _probe_warm,
     }
 
 
@@ -146,33 +163,34 @@ class _Worker:
 
 
 class WorkerPool:
-    """`await pool.run(task, *args, timeout=...)` in up to `size` processes at once."""
+    """`await pool.run(task, *args, timeout=...)` in up to `size` processes at once. Tasks
+    wait for a free worker in order of arrival; the timeout counts from the moment a worker
+    takes the task."""
 
     def __init__(self, size: int = 2, recycle_after: int = 500) -> None:
         self.size = size
         self.recycle_after = recycle_after
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["monitor.workers", "monitor.feeds", "monitor.extract",
-                                          "monitor.analysis", "trafilatura"])
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._ctx.set_forkserver_preload(list(PRELOAD))
+        self._free: list[_Worker] | None = None
+        self._waiting: collections.deque[asyncio.Future[_Worker]] = collections.deque()
         self._all: list[_Worker] = []
         self.replaced = 0
 
     async def start(self) -> None:
-        if self._idle is not None:
+        if self._free is not None:
             return
-        self._idle = asyncio.Queue()
+        self._free = []
         workers = await asyncio.to_thread(lambda: [_Worker(self._ctx) for _ in range(self.size)])
         for worker in workers:
             self._all.append(worker)
-            self._idle.put_nowait(worker)
+            self._release(worker)
 
     async def run(self, task: str, *args: Any, timeout: float,
                   context: WorkerContext | None = None) -> Any:
-        if self._idle is None:
+        if self._free is None:
             await self.start()
-        assert self._idle is not None
-        worker = await self._idle.get()
+        worker = await self._acquire()
         try:
             return await worker.call(task, args, timeout, context)
         except asyncio.CancelledError:
@@ -181,7 +199,30 @@ class WorkerPool:
         finally:
             if worker.broken or worker.tasks_done >= self.recycle_after:
                 worker = await asyncio.to_thread(self._replace, worker)
-            self._idle.put_nowait(worker)
+            self._release(worker)
+
+    async def _acquire(self) -> _Worker:
+        assert self._free is not None
+        if self._free and not self._waiting:
+            return self._free.pop()
+        turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed a worker as we were cancelled
+                self._release(turn.result())
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand a free worker to the first task in line, or keep it."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # a cancelled wait is skipped
+                turn.set_result(worker)
+                return
+        if self._free is not None:
+            self._free.append(worker)
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.stop(kill=worker.broken)
@@ -191,10 +232,17 @@ class WorkerPool:
         return fresh
 
     async def close(self) -> None:
+        """Stop every worker. Tasks still waiting for one end with WorkerCrashed now (rather
+        than wait forever); a task running now gets no new worker when it finishes."""
+        self._free = None
+        waiting, self._waiting = self._waiting, collections.deque()
+        for turn in waiting:
+            if not turn.done():
+                turn.set_exception(WorkerCrashed("the worker pool was closed"))
         workers, self._all = self._all, []
+
         def stop_all() -> None:
             for w in workers:
                 w.stop()
 
         await asyncio.to_thread(stop_all)
-        self._idle = None

@@ -411,3 +411,29 @@ def test_an_article_another_source_fetched_is_not_downloaded_again(
     assert [r["status"] for r in rows] == ["ok", "ok"]
     assert "downloaded by own" in rows[1]["status_detail"]
     assert rows[0]["story_id"] == rows[1]["story_id"]  # one story, found by URL
+
+
+def test_downloaded_articles_are_analysed_in_their_extraction_task(
+        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's analysis (language, search forms, topics, fingerprint) comes back with its
+    extraction: no second worker task per article. (Equality with the separate analysis:
+    tests/test_workers.py.)"""
+    import monitor.app
+    from monitor.workers import WorkerPool
+
+    tasks: list[str] = []
+
+    class CountingPool(WorkerPool):  # the real pool, counting the task names it runs
+        async def run(self, task: str, *args: Any, **kwargs: Any) -> Any:
+            tasks.append(task)
+            return await super().run(task, *args, **kwargs)
+
+    monkeypatch.setattr(monitor.app, "WorkerPool", CountingPool)
+    poll(make_settings(healthy(server)))
+    assert sorted(tasks) == ["extract_analyse", "parse_feed"]
+    assert_healthy_intact(db)
+    row = db.execute("SELECT id, language FROM items").fetchone()
+    assert row["language"] == "en"
+    found = db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH 'title:vienna'")
+    assert [r[0] for r in found] == [row["id"]]  # indexed under the worker's search forms

@@ -121,3 +121,67 @@ def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
         return await pool.run("analyse", "t", "some text", "en", timeout=10.0, context=first)
 
     assert run(go).language == "en"
+
+
+def test_workers_start_with_the_extractor_caches_filled_by_the_forkserver() -> None:
+    """monitor.warmup runs in the forkserver: a fresh worker, and its replacement after a
+    crash, already hold trafilatura's stop-word union instead of building it on a page."""
+    async def go(pool: WorkerPool) -> tuple[bool, bool]:
+        first = await pool.run("probe_warm", timeout=5.0)
+        with pytest.raises(WorkerCrashed):
+            await pool.run("probe_crash", timeout=5.0)
+        return first, await pool.run("probe_warm", timeout=5.0)
+    assert run(go) == (True, True)
+
+
+def test_extraction_and_analysis_in_one_task() -> None:
+    """Task ``extract_analyse`` analyses the page's text exactly as the item will keep it; it
+    leaves the analysis out when the feed's text wins, and keeps the extraction when our own
+    analysis fails."""
+    from pathlib import Path
+
+    from monitor.analysis import WorkerContext, analyse
+    from monitor.extract import page_text
+    from monitor.settings import load_settings
+
+    config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
+    story = ("Two officers of the Revolutionary Guards have defected and asked for asylum "
+             "abroad, their lawyer said on Tuesday, citing threats against their families. ")
+    html = ("<html lang='en'><head><title>Guards officers defect</title></head><body>"
+            "<nav><a href='/'>Home</a></nav><article><h1>Guards officers defect</h1>"
+            + "".join(f"<p>{story} Paragraph {i}.</p>" for i in range(5))
+            + "</article></body></html>")
+    url = "https://news.example.com/a/1"
+    rules, broken = WorkerContext.of(config), WorkerContext.of(None)
+
+    async def go(pool: WorkerPool):  # type: ignore[no-untyped-def]
+        kept = await pool.run("extract_analyse", html, url, "Officers defect", 0, "en",
+                              timeout=10.0, context=rules)
+        feed_wins = await pool.run("extract_analyse", html, url, "Officers defect", 10**6, "en",
+                                   timeout=10.0, context=rules)
+        faulty = await pool.run("extract_analyse", html, url, "Officers defect", 0, "en",
+                                timeout=10.0, context=broken)
+        return kept, feed_wins, faulty
+
+    (extracted, analysis), feed_wins, faulty = run(go)
+    assert extracted is not None and "Paragraph 4" in extracted.text
+    title, text = page_text("Officers defect", 0, extracted)  # type: ignore[misc]
+    assert title == "Officers defect"
+    assert analysis == analyse(config, title, text, "en")
+    assert [t.topic for t in analysis.topics] == ["defections"]
+    assert feed_wins == (extracted, None)
+    assert faulty == (extracted, None)
+
+
+def test_tasks_still_waiting_when_the_pool_closes_end_with_an_error() -> None:
+    async def main() -> list[object]:
+        pool = WorkerPool(1)
+        await pool.start()
+        running = asyncio.create_task(pool.run("probe_sleep", 0.3, timeout=5.0))
+        waiting = asyncio.create_task(pool.run("probe_sleep", 0.0, timeout=5.0))
+        await asyncio.sleep(0.1)
+        await pool.close()
+        return await asyncio.gather(running, waiting, return_exceptions=True)
+
+    done = asyncio.run(asyncio.wait_for(main(), 10.0))
+    assert isinstance(done[1], WorkerCrashed) and "closed" in str(done[1])
