@@ -13,11 +13,13 @@ injected into every response (0, 100 and 500 ms). In the same run:
   options, one after another. Sequential, so its rate does not depend on N: it runs over the
   first `--naive-outlets` outlets only (5 by default), which keeps the 500 ms case short.
 * **CPU floor**: `trafilatura.extract` alone with the same options over the same pages in two
-  worker processes, no network, no storage. feed-monitor's throughput at zero latency is
-  reported as a fraction of it.
+  worker processes, no network, no storage. It is measured before the first feed-monitor run
+  and after each one; each run's throughput at zero latency is reported as a fraction of the
+  mean of the two floors around it (the machine is shared, and its speed drifts by tens of
+  per cent within minutes), then the median over the runs.
 
 Also: the peak memory of the monitor (PSS of the main process, its forkserver and workers,
-sampled from /proc every 50 ms) during each run, and a pyinstrument profile of one more
+sampled from /proc once a second) during each run, and a pyinstrument profile of one more
 feed-monitor run at zero latency (not counted in the figures).
 `--pages demo` uses the demo's small pages instead (per-article overhead dominates there).
 Each figure is the median of the repeats with min and max; ratios are computed in the run.
@@ -168,7 +170,11 @@ def make_simulator(args: argparse.Namespace, latency: float) -> Any:
 
 def main() -> None:
     from monitor.decode import decode_document
+    from monitor.workers import PRELOAD
 
+    # The floor's pool would otherwise start this process's forkserver first, without the
+    # monitor's preload, and every monitor worker would import and warm trafilatura itself.
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latencies", default="0,0.1,0.5")
@@ -191,11 +197,14 @@ def main() -> None:
             floor_cpu: list[float] = []
             pages = [(url, decode_document(body, "text/html")[0])
                      for url, body in sim.article_pages()]
+            def measure_floor() -> None:
+                rate, cpu_ms = floor_run(pages, frozenset({sim.pid()}))
+                floor.append(rate)
+                floor_cpu.append(cpu_ms)
+
+            if latency == 0:  # the floor before the first run and after each: noise drifts
+                measure_floor()
             for _ in range(args.repeats):
-                if latency == 0:  # the floor next to each run: the machine's noise drifts
-                    rate, cpu_ms = floor_run(pages, frozenset({sim.pid()}))
-                    floor.append(rate)
-                    floor_cpu.append(cpu_ms)
                 run = monitor_run(sim)
                 fm.append(run.articles / run.wall)
                 peaks.append(run.peak_pss_mib)
@@ -206,15 +215,18 @@ def main() -> None:
                 wall, n = naive_run(sim, args.naive_outlets)
                 naive.append(n / wall)
                 counts["naive"] = n
+                if latency == 0:
+                    measure_floor()
             if latency == 0:  # one more run, profiled (not counted: the profiler slows it)
                 profile = monitor_run(sim, profile=True).profile
                 result["page_bytes_median"] = int(statistics.median(len(b) for _, b in
                                                                     sim.article_pages()))
                 result["cpu_floor_pages_per_s"] = summary(floor)
                 result["cpu_floor_cpu_ms_per_page"] = summary(floor_cpu)
-                # each run against the floor measured just before it, then the median
+                # each run against the mean of the floors measured just before and after it
                 result["monitor_fraction_of_floor"] = summary(
-                    [m / f for m, f in zip(fm, floor, strict=True)])
+                    [m / ((before + after) / 2)
+                     for m, before, after in zip(fm, floor, floor[1:], strict=False)])
                 result["monitor_cpu_ms_per_article"] = summary(
                     [a + b for a, b in zip(cpu["main"], cpu["workers"], strict=True)])
         key = f"{int(latency * 1000)}ms"
