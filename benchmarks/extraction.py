@@ -1,4 +1,5 @@
-"""Extraction throughput of the worker pool on the demo's article pages.
+"""Extraction throughput of the worker pool on article pages of real weight (the e2e
+benchmark's, benchmarks/pages.py; `--pages demo` for the demo's small pages).
 
 Baseline: the same extraction run in this process, one page after another, in the same run.
 Measured: the forkserver worker pool with 1 and with `--workers` processes, every page submitted
@@ -24,9 +25,15 @@ from monitor.workers import WorkerPool
 RESULTS = Path(__file__).parent / "results"
 
 
-def demo_pages() -> list[tuple[str, str]]:
-    sim = Simulator(slow=False)
-    sim.set_round(4)
+def article_pages(kind: str) -> list[tuple[str, str]]:
+    if kind == "demo":
+        sim = Simulator(slow=False)
+        sim.set_round(4)
+    else:
+        from benchmarks.e2e import build_simulator
+
+        sim = build_simulator(20, 10, "heavy", 0.0)
+        sim.set_round(1)
     pages = []
     for url, body in sim.article_pages():
         pages.append((url, decode_document(body, "text/html; charset=utf-8")[0]))
@@ -64,15 +71,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pages", choices=("heavy", "demo"), default="heavy")
     args = parser.parse_args()
-    pages = demo_pages()
+    pages = article_pages(args.pages)
     load_before = os.getloadavg()
     extract_article(pages[0][1], pages[0][0])  # warm imports
     base = [baseline(pages) for _ in range(args.repeats)]
     one = asyncio.run(pooled(pages, 1, args.repeats))
     many = asyncio.run(pooled(pages, args.workers, args.repeats))
     result = {
-        "benchmark": "extraction throughput, demo article pages (pages/s)",
+        "benchmark": f"extraction throughput, {args.pages} article pages (pages/s)",
+        "page_kind": args.pages,
         "pages": len(pages), "repeats": args.repeats, "cpus": os.cpu_count(),
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, each in its own process, results in benchmarks/results/.
 
-    extraction      worker-pool extraction throughput vs in-process, demo pages (pages/s)
+    extraction      worker-pool extraction throughput vs in-process, heavy pages (pages/s)
     shingles        dedup precision/recall per shingle kind on the labelled set
     dedup_index     dedup lookup + insert per item at growing index sizes
     alert_latency   feed appearance to channel hand-over, daemon defaults

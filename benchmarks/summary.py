@@ -78,7 +78,8 @@ def main() -> None:
                   f"{first['main_rss_mib']} -> {last['main_rss_mib']} MiB.", ""]
     extraction = _load("extraction")
     if extraction:
-        lines += ["## Extraction worker pool (pages/s, demo pages)", "",
+        kind = extraction.get("page_kind", "demo")
+        lines += [f"## Extraction worker pool (pages/s, {kind} pages)", "",
                   f"In-process {_mmm(extraction['in_process_baseline'])}; pool of 1 "
                   f"{_mmm(extraction['pool_1_worker'])}; pool of 2 "
                   f"{_mmm(extraction['pool_2_workers'])}; ratio 2 workers to in-process "
