@@ -105,7 +105,8 @@ def main() -> None:
         store = Store.open(Path(tmp) / "bench.db")
         store.sync_sources([SourceRecord("bench", "Bench", "feed", "http://b.example/", "en",
                                          "Bench", "topic", 900.0)], NOW)
-        have, keep = 0, []
+        have = 0
+        keep: list[list[int]] = []
         for size in sizes:
             t0 = time.monotonic()
             have = fill(store, rng, size, have, keep)

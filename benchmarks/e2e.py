@@ -144,6 +144,13 @@ def floor_run(pages: list[tuple[str, str]], skip: frozenset[int]) -> tuple[float
         return len(pages) / wall, sum(sampler.child_cpu.values()) / len(pages) * 1000
 
 
+def _floor_into(rates: list[float], cpu_ms: list[float], pages: list[tuple[str, str]],
+                skip: frozenset[int]) -> None:
+    rate, cpu = floor_run(pages, skip)
+    rates.append(rate)
+    cpu_ms.append(cpu)
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
             "max": round(max(values), 2)}
@@ -197,13 +204,9 @@ def main() -> None:
             floor_cpu: list[float] = []
             pages = [(url, decode_document(body, "text/html")[0])
                      for url, body in sim.article_pages()]
-            def measure_floor() -> None:
-                rate, cpu_ms = floor_run(pages, frozenset({sim.pid()}))
-                floor.append(rate)
-                floor_cpu.append(cpu_ms)
-
+            skip = frozenset({sim.pid()})
             if latency == 0:  # the floor before the first run and after each: noise drifts
-                measure_floor()
+                _floor_into(floor, floor_cpu, pages, skip)
             for _ in range(args.repeats):
                 run = monitor_run(sim)
                 fm.append(run.articles / run.wall)
@@ -216,7 +219,7 @@ def main() -> None:
                 naive.append(n / wall)
                 counts["naive"] = n
                 if latency == 0:
-                    measure_floor()
+                    _floor_into(floor, floor_cpu, pages, skip)
             if latency == 0:  # one more run, profiled (not counted: the profiler slows it)
                 profile = monitor_run(sim, profile=True).profile
                 result["page_bytes_median"] = int(statistics.median(len(b) for _, b in

@@ -48,7 +48,7 @@ class Doc:
         return self.base if self.role not in ("same_event", "followup") else f"{self.id}"
 
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {"outlet": "Meridian Times", "nav": ["World", "Middle East", "Business", "Opinion"],
      "follow": "Follow The Meridian Times on Telegram and X for breaking news.",
      "fa_follow": "اخبار فوری را در کانال تلگرام مریدین دنبال کنید."},
