@@ -38,6 +38,9 @@ class RuleError(ValueError):
         self.position = position
 
 
+HEAD = 3  # a prefix can only match a field that has a word starting with its first HEAD chars
+
+
 # -- documents -----------------------------------------------------------------------------------
 
 
@@ -49,6 +52,7 @@ class Document:
     language: str = ""
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
+    heads: dict[str, frozenset[str]] = field(default_factory=dict)  # first HEAD chars of words
     memo: dict[tuple[int, str], Hit] = field(default_factory=dict, compare=False)
     found: dict[tuple[str, str, bool], list[int]] = field(default_factory=dict, compare=False)
 
@@ -63,7 +67,8 @@ class Document:
             for i, token in enumerate(tokens):
                 positions.setdefault(token, []).append(i)
             index[name] = positions
-        return cls(fields, language, index, {f: sorted(p) for f, p in index.items()})
+        return cls(fields, language, index, {f: sorted(p) for f, p in index.items()},
+                   {f: frozenset(w[:HEAD] for w in p) for f, p in index.items()})
 
     def starts(self, field_name: str, word: str, prefix: bool) -> list[int]:
         """Positions of `word` (or of any word it starts) in a field."""
@@ -171,13 +176,14 @@ class Any_(Node):
         return out
 
     @cached_property
-    def _by_first(self) -> tuple[dict[str, list[Node]], list[tuple[str, Node]]]:
-        """Options by exact first word, and the options whose first word is a prefix."""
+    def _by_first(self) -> tuple[dict[str, list[Node]], list[tuple[str, str, Node]]]:
+        """Options by exact first word, and (prefix, its head, option) for the options whose
+        first word is a prefix."""
         exact: dict[str, list[Node]] = {}
-        prefixed: list[tuple[str, Node]] = []
+        prefixed: list[tuple[str, str, Node]] = []
         for first, prefix, option in self._first_words:
             if prefix:
-                prefixed.append((first, option))
+                prefixed.append((first, first[:HEAD] if len(first) >= HEAD else "", option))
             else:
                 exact.setdefault(first, []).append(option)
         return exact, prefixed
@@ -202,10 +208,13 @@ class Any_(Node):
         terms: set[str] = set()
         exact, prefixed = self._by_first
         present = doc.index.get(f, {})
+        heads = doc.heads.get(f, frozenset())
         one = (f,)
-        # only options whose first word (or prefix) occurs in the field can match
+        # only options whose first word (or prefix) occurs in the field can match; most
+        # prefixes are ruled out by their first characters before any lookup
         options = [o for w in exact.keys() & present.keys() for o in exact[w]]
-        options += [o for w, o in prefixed if not w or doc.starts(f, w, True)]
+        options += [o for w, head, o in prefixed
+                    if not w or ((not head or head in heads) and doc.starts(f, w, True))]
         for option in options:
             hit = option.eval(doc, one)
             if hit.matched:  # "@leaving:asylum" says which spelling of an alias matched

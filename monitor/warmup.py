@@ -45,7 +45,6 @@ def warm_up() -> None:
         pass
 
 
-
 warm_up()
 # Everything loaded so far lives as long as the forkserver: move it out of the collector's
 # reach so that workers do not traverse it (and touch its pages) in every full collection.

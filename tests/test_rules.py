@@ -135,3 +135,19 @@ def test_scores_weigh_titles_and_record_matched_terms() -> None:
                              "The second secretary asked Norway for asylum.", "en")
     assert hit.topic == "defections" and hit.score >= 4
     assert any(m.startswith("@leaving:") for m in hit.matched)
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Two officers defected on Monday", True),  # a long prefix
+    ("The pilot flew to Baku", True),  # a prefix shorter than the head filter
+    ("Fled the country", True),
+    ("Defeat at the polls", False),  # shares "def" with "defect*" but not the prefix
+    ("او درخواست پناهندگی کرد", True),  # a Persian prefix
+    ("A quiet day in Tabriz", False),
+])
+def test_prefix_spellings_of_an_alias(title: str, expected: bool) -> None:
+    """Alias options whose first word is a prefix are pre-filtered by their first letters:
+    short prefixes, near misses and Persian prefixes still match exactly as the rule says."""
+    aliases = {"left": ("defect*", "fl*", "پناهند*")}
+    assert evaluate(parse("@left", aliases), Document.of(title, "")).matched is expected
+    assert evaluate(parse("@left", aliases), Document.of("", title)).matched is expected
