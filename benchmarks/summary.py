@@ -36,11 +36,11 @@ def _e2e(e2e: dict[str, Any], title: str) -> list[str]:
                      f"{r['monitor_peak_pss_mib']['median']} |")
     if "cpu_floor_pages_per_s" in e2e:
         lines += ["", f"CPU floor (trafilatura.extract with the pipeline's options, 2 processes, "
-                      f"measured before each run): {_mmm(e2e['cpu_floor_pages_per_s'], ' pages/s')}"
+                      f"measured before the first run and after each): {_mmm(e2e['cpu_floor_pages_per_s'], ' pages/s')}"
                       f", {e2e['cpu_floor_cpu_ms_per_page']['median']} CPU ms per page. "
                       f"feed-monitor at zero latency reaches "
                       f"**{_mmm(e2e['monitor_fraction_of_floor'])}** of it (each run against "
-                      f"the floor measured next to it); it spends "
+                      f"the mean of the floors measured before and after it); it spends "
                       f"{e2e['monitor_cpu_ms_per_article']['median']} CPU ms per article.", ""]
     return lines
 
