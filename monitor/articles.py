@@ -98,9 +98,8 @@ def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
 
 async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
                         entry: Entry, link: str, clock: Callable[[], datetime],
-                        default_language: str, priority: int = 0) -> ArticleResult:
-    """Download, extract and (in the same worker task) analyse one article. `priority`: the
-    page's place in the worker pool's line (see pipeline._fetch_articles)."""
+                        default_language: str) -> ArticleResult:
+    """Download, extract and (in the same worker task) analyse one article."""
     now = clock()
     started = time.monotonic()
     extracted: Extracted | None = None
@@ -133,7 +132,7 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
                 extracted, analysis = await pool.run(
                     "extract_analyse", html, final_url, entry.title,
                     len(_feed_text(entry)), default_language, timeout=ex.timeout,
-                    context=topics_context(settings.topics), priority=priority)
+                    context=topics_context(settings.topics))
             except WorkerTimeout as exc:
                 failure, failure_status = f"extraction timed out: {exc}", "timeout"
             except WorkerError as exc:

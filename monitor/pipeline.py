@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import logging
 import random
 import time
@@ -62,9 +61,6 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 FALLBACK_CHARS = 100_000  # text analysed on the event loop when a worker could not analyse it
-# Each source run takes a number when it reaches its articles; the worker pool extracts the
-# pages of lower numbers first (feed parsing, priority 0, goes before any page).
-_RUN_NUMBERS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -235,13 +231,7 @@ def _gate(gate: Gate, source: SourceConfig,
 
 async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
                           fetches: list[FetchLog]) -> dict[str, ArticleResult]:
-    """Download, extract and analyse the planned articles, `article_concurrency` at a time.
-    Pages wait for a worker in the order of their source runs rather than page by page: in a
-    poll of many sources each run then completes (is stored, and alerts) as early as it can,
-    instead of all of them completing together at the end of the poll, which also left the
-    workers idle while the main process wrote them all."""
     limit = asyncio.Semaphore(deps.settings.polling.article_concurrency)
-    number = next(_RUN_NUMBERS)
 
     fetcher = deps.fetcher_for(source)
     now = deps.clock()
@@ -263,8 +253,7 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
                         p.entry, "robots.txt could not be read; will retry", deps.clock(),
                         retry=True)
             return p.key, await fetch_article(fetcher, deps.pool, deps.settings, p.entry,
-                                              p.link or "", deps.clock, source.language,
-                                              priority=number)
+                                              p.link or "", deps.clock, source.language)
 
     results = dict(await asyncio.gather(*(one(p) for p in work)))
     fetches.extend(r.fetch for r in results.values() if r.fetch is not None)

@@ -15,8 +15,7 @@ each worker unpickles it once and keeps it until a task brings a context with an
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+import collections
 import multiprocessing
 import os
 import pickle
@@ -164,9 +163,9 @@ class _Worker:
 
 
 class WorkerPool:
-    """`await pool.run(task, *args, timeout=..., priority=...)` in up to `size` processes at
-    once. Tasks wait for a free worker in order of `priority` (lower first), then of arrival;
-    the timeout counts from the moment a worker takes the task."""
+    """`await pool.run(task, *args, timeout=...)` in up to `size` processes at once. Tasks
+    wait for a free worker in order of arrival; the timeout counts from the moment a worker
+    takes the task."""
 
     def __init__(self, size: int = 2, recycle_after: int = 500) -> None:
         self.size = size
@@ -174,8 +173,7 @@ class WorkerPool:
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(list(PRELOAD))
         self._free: list[_Worker] | None = None
-        self._waiting: list[tuple[int, int, asyncio.Future[_Worker]]] = []  # a heap
-        self._arrivals = itertools.count()
+        self._waiting: collections.deque[asyncio.Future[_Worker]] = collections.deque()
         self._all: list[_Worker] = []
         self.replaced = 0
 
@@ -189,10 +187,10 @@ class WorkerPool:
             self._release(worker)
 
     async def run(self, task: str, *args: Any, timeout: float,
-                  context: WorkerContext | None = None, priority: int = 0) -> Any:
+                  context: WorkerContext | None = None) -> Any:
         if self._free is None:
             await self.start()
-        worker = await self._acquire(priority)
+        worker = await self._acquire()
         try:
             return await worker.call(task, args, timeout, context)
         except asyncio.CancelledError:
@@ -203,12 +201,12 @@ class WorkerPool:
                 worker = await asyncio.to_thread(self._replace, worker)
             self._release(worker)
 
-    async def _acquire(self, priority: int) -> _Worker:
+    async def _acquire(self) -> _Worker:
         assert self._free is not None
         if self._free and not self._waiting:
             return self._free.pop()
         turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._arrivals), turn))
+        self._waiting.append(turn)
         try:
             return await turn
         except asyncio.CancelledError:
@@ -219,7 +217,7 @@ class WorkerPool:
     def _release(self, worker: _Worker) -> None:
         """Hand a free worker to the first task in line, or keep it."""
         while self._waiting:
-            turn = heapq.heappop(self._waiting)[2]
+            turn = self._waiting.popleft()
             if not turn.done():  # a cancelled wait is skipped
                 turn.set_result(worker)
                 return
@@ -237,8 +235,8 @@ class WorkerPool:
         """Stop every worker. Tasks still waiting for one end with WorkerCrashed now (rather
         than wait forever); a task running now gets no new worker when it finishes."""
         self._free = None
-        waiting, self._waiting = self._waiting, []
-        for _, _, turn in waiting:
+        waiting, self._waiting = self._waiting, collections.deque()
+        for turn in waiting:
             if not turn.done():
                 turn.set_exception(WorkerCrashed("the worker pool was closed"))
         workers, self._all = self._all, []

@@ -185,24 +185,3 @@ def test_tasks_still_waiting_when_the_pool_closes_end_with_an_error() -> None:
 
     done = asyncio.run(asyncio.wait_for(main(), 10.0))
     assert isinstance(done[1], WorkerCrashed) and "closed" in str(done[1])
-
-
-def test_waiting_tasks_get_a_worker_by_priority_then_arrival() -> None:
-    """Lower priority numbers go first; equal ones in the order they arrived."""
-    order: list[str] = []
-
-    async def go(pool: WorkerPool) -> list[str]:
-        await pool.start()
-        busy = asyncio.create_task(pool.run("probe_sleep", 0.3, timeout=5.0))
-        await asyncio.sleep(0.05)  # the only worker is taken: everything below waits
-
-        async def task(name: str, priority: int) -> None:
-            await pool.run("probe_sleep", 0.0, timeout=5.0, priority=priority)
-            order.append(name)
-
-        waiting = [asyncio.create_task(task(n, p)) for n, p in
-                   (("c1", 3), ("a", 1), ("c2", 3), ("z", 0), ("b", 2))]
-        await asyncio.gather(busy, *waiting)
-        return order
-
-    assert run(go) == ["z", "a", "b", "c1", "c2"]
