@@ -36,6 +36,11 @@ from storage.schema import MIGRATIONS
 from storage.store_alerts import AlertsAPI
 from storage.store_operations import OperationsAPI
 
+# Raw article HTML is compressed in the write transaction, on the monitor's event loop. Level 1
+# against 6, measured on 63 KB news pages: 0.25 against 0.65 ms per page, for 12.5 against
+# 10.9 KB stored (+15 %); the pages are kept for `raw_html_retention` (30 days) only.
+RAW_ZLIB_LEVEL = 1
+
 
 class Store(AlertsAPI, OperationsAPI):
     """Use-case API over one SQLite file. Not thread-safe: one Store per thread/event loop."""
@@ -370,7 +375,7 @@ class Store(AlertsAPI, OperationsAPI):
                 "INSERT OR REPLACE INTO raw_pages (item_id, url, fetched_at, content_type, "
                 "encoding, size, html_zlib) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (item_id, c.raw.url, iso(c.raw.fetched_at), c.raw.content_type, c.raw.encoding,
-                 len(c.raw.html), zlib.compress(c.raw.html, 6)),
+                 len(c.raw.html), zlib.compress(c.raw.html, RAW_ZLIB_LEVEL)),
             )
 
     def _revise_item(self, conn: sqlite3.Connection, item_id: int, c: ItemContent,
