@@ -36,7 +36,8 @@ def _e2e(e2e: dict[str, Any], title: str) -> list[str]:
                      f"{r['monitor_peak_pss_mib']['median']} |")
     if "cpu_floor_pages_per_s" in e2e:
         lines += ["", f"CPU floor (trafilatura.extract with the pipeline's options, 2 processes, "
-                      f"measured before the first run and after each): {_mmm(e2e['cpu_floor_pages_per_s'], ' pages/s')}"
+                      f"measured before the first run and after each): "
+                      f"{_mmm(e2e['cpu_floor_pages_per_s'], ' pages/s')}"
                       f", {e2e['cpu_floor_cpu_ms_per_page']['median']} CPU ms per page. "
                       f"feed-monitor at zero latency reaches "
                       f"**{_mmm(e2e['monitor_fraction_of_floor'])}** of it (each run against "
