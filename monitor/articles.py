@@ -79,21 +79,22 @@ def _feed_text(entry: Entry) -> str:
 def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
             failure_status: str) -> tuple[str, str, str, str | None]:
     """(title, text, status, detail) from the extracted page and the feed's own text."""
+    feed_text = _feed_text(entry)
     if extracted is not None:
-        chosen = page_text(entry.title, len(_feed_text(entry)), extracted)
+        chosen = page_text(entry.title, len(feed_text), extracted)
         if chosen is not None:
             return chosen[0], chosen[1], "ok", None
-    feed_text = _feed_text(entry)
-    title = entry.title or (extracted.title if extracted else "") or one_line(feed_text, 120)
+    title = clean_stored(entry.title or (extracted.title if extracted else "")
+                         or one_line(feed_text, 120))
     if extracted is not None:
-        return (clean_stored(title), clean_stored(feed_text), "fallback",
-                "feed content longer than the extracted text")
+        detail = "feed content longer than the extracted text"
+        return title, clean_stored(feed_text), "fallback", detail
     if failure is None:
         failure = "no main text found on the page"
     if feed_text.strip():
         status = "fallback" if failure_status != "timeout" else "timeout"
-        return clean_stored(title), clean_stored(feed_text), status, f"{failure}; feed text used"
-    return clean_stored(title), "", failure_status, failure
+        return title, clean_stored(feed_text), status, f"{failure}; feed text used"
+    return title, "", failure_status, failure
 
 
 async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
