@@ -3,8 +3,9 @@
 Language, the normalised search forms, the agency credit, topics and the dedup fingerprint are
 pure functions of (title, text): together they cost a few milliseconds per article, as much as
 the main process spends on everything else, so they run in the worker pool next to extraction
-(task ``analyse``) instead of on the event loop. The topic rules travel to the workers as a
-*context* (pickled once per configuration, sent to each worker once; see monitor.workers).
+(tasks ``analyse`` and ``article``) instead of on the event loop. The topic rules travel to the
+workers as a *context* (pickled once per configuration, sent to each worker once; see
+monitor.workers).
 
 The fingerprint comes back without the outlet's learnt boilerplate paragraphs left out: only the
 store knows those. `pipeline.fingerprint_for` asks the store about the paragraph hashes and
@@ -13,14 +14,13 @@ recomputes in-process in the uncommon case that some are boilerplate.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from dataclasses import dataclass
 
 from monitor import dedup, topics, wire
-from monitor.extract import Extracted, extract_article, page_text
+from monitor.extract import ArticleText, choose, extract_article
 from monitor.text import guess_language, search_form
 from monitor.topics import TopicsConfig
+from monitor.workers import WorkerContext, task
 from storage.records import Fingerprint, TopicHit
 
 
@@ -34,6 +34,7 @@ class Analysis:
     fingerprint: Fingerprint | None  # None when there is no text
 
 
+@task("analyse")
 def analyse(config: TopicsConfig, title: str, text: str | None, default_language: str,
             known_language: str | None = None) -> Analysis:
     """`known_language`: the item's language is already known (text another source stored):
@@ -52,36 +53,29 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
         fingerprint=dedup.fingerprint(body))
 
 
-def extract_and_analyse(config: TopicsConfig, html: str, url: str, entry_title: str,
-                        feed_text_chars: int, default_language: str,
-                        ) -> tuple[Extracted | None, Analysis | None]:
-    """Worker task ``extract_analyse``: the page extracted and, when its text is the one the
-    item will keep (`extract.page_text`), analysed in the same task. One round trip per
-    article instead of two, and the text does not cross the pipe twice. The analysis is None
-    when the feed's text wins or analysing failed: the pipeline then analyses the item alone."""
-    extracted = extract_article(html, url)
-    if extracted is None:
-        return None, None
-    chosen = page_text(entry_title, feed_text_chars, extracted)
-    if chosen is None:
-        return extracted, None
-    try:
-        return extracted, analyse(config, chosen[0], chosen[1], default_language)
-    except Exception:  # never lose the extraction to a fault in our own analysis
-        return extracted, None
-
-
 @dataclass(frozen=True)
-class WorkerContext:
-    """An object workers keep between tasks, known by the digest of its pickle."""
+class AnalysedArticle:
+    """Worker task ``article``'s one answer: the text the item keeps (chosen by
+    `extract.choose` from the page and the feed entry) and the analysis of exactly that text.
+    `analysis` is None only when our own analysis failed; the pipeline then analyses the item
+    alone, so a fault there never costs the extraction."""
 
-    key: str
-    blob: bytes
+    article: ArticleText
+    analysis: Analysis | None
 
-    @classmethod
-    def of(cls, value: object) -> WorkerContext:
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(hashlib.sha1(blob).hexdigest(), blob)
+
+@task("article")
+def article_task(config: TopicsConfig, html: str, url: str, entry_title: str, feed_text: str,
+                 default_language: str, page_title_first: bool = False) -> AnalysedArticle:
+    """Extract the page, choose the item's title and text, analyse them: one round trip per
+    article, and the extracted text never crosses the pipe twice."""
+    article = choose(entry_title, feed_text, extract_article(html, url),
+                     page_title_first=page_title_first)
+    try:
+        analysis = analyse(config, article.title, article.text or None, default_language)
+    except Exception:  # never lose the extraction to a fault in our own analysis
+        analysis = None
+    return AnalysedArticle(article, analysis)
 
 
 _last: tuple[TopicsConfig, WorkerContext] | None = None

@@ -13,10 +13,11 @@ from typing import IO
 import httpx
 
 from monitor import channels
+from monitor.deps import Deps
 from monitor.dispatch import Dispatcher
 from monitor.gate import Gate
 from monitor.http import Fetcher
-from monitor.pipeline import Deps, SourceReport, run_source
+from monitor.pipeline import SourceReport, run_source
 from monitor.robots import Robots
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
@@ -43,25 +44,30 @@ def open_store(settings: Settings) -> Store:
 
 @asynccontextmanager
 async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
-                  store: Store | None = None) -> AsyncIterator[Deps]:
-    """Open the store (migrating it), sync sources, start the client and the worker pool."""
-    own_store = store is None
+                  store: Store | None = None, pool: WorkerPool | None = None,
+                  fetcher: Fetcher | None = None) -> AsyncIterator[Deps]:
+    """Open the store (migrating it), sync sources, start the client and the worker pool.
+    A part passed in is used as it is and left open (its owner closes it): tests pass their
+    own pool, fetcher or store without patching anything."""
+    own_store, own_pool, own_fetcher = store is None, pool is None, fetcher is None
     store = store or open_store(settings)
     store.sync_sources(source_records(settings.sources), clock())
-    fetcher = Fetcher(settings.fetch)
+    fetcher = fetcher or Fetcher(settings.fetch)
     proxies = {p for p in [settings.fetch.proxy, *(s.proxy for s in settings.sources)] if p}
     proxied = {p: Fetcher(settings.fetch, proxy=p) for p in sorted(proxies)}
-    pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
+    pool = pool or WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
     try:
         await pool.start()
         yield Deps(settings=settings, store=store, fetcher=fetcher, pool=pool,
                    gate=Gate(settings.topics), clock=clock, rng=random.Random(),
                    robots=Robots(settings.fetch.user_agent.split("/")[0]), proxied=proxied)
     finally:
-        await fetcher.aclose()
+        if own_fetcher:
+            await fetcher.aclose()
         for client in proxied.values():
             await client.aclose()
-        await pool.close()
+        if own_pool:
+            await pool.close()
         if own_store:
             store.close()
 

@@ -1,4 +1,4 @@
-"""One article: fetch the page, extract it in a worker, choose the best text, date and language.
+"""One article: fetch the page; extract it, choose its text and analyse it in one worker task.
 
 The outcome is always a value (`ArticleResult`): a failed fetch or extraction becomes an item
 whose ``status`` says what happened (ok | fallback | timeout | empty | error) and whose text is
@@ -10,42 +10,49 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from monitor.analysis import Analysis, topics_context
+from monitor.analysis import AnalysedArticle, Analysis, topics_context
 from monitor.dates import plausible
 from monitor.decode import decode_document
 from monitor.errors import FetchError, WorkerError, WorkerTimeout
-from monitor.extract import Extracted, page_text, precheck
+from monitor.extract import choose, precheck
 from monitor.feeds import Entry
-from monitor.http import Fetched, Fetcher
+from monitor.http import Fetcher
 from monitor.settings import Settings
 from monitor.text import clean_stored, one_line
 from monitor.urls import absolutize, canonical_url
 from monitor.workers import WorkerPool
-from storage.records import FetchLog, ItemContent, RawPage
+from storage.records import FetchLog, ItemContent, RawPage, StoredText
 
 ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.3"
 
 
 @dataclass(frozen=True)
 class ArticleResult:
+    """One article's outcome. When `analysis` is set, `content` already carries its language,
+    search forms and agency, and `analysis` describes exactly `content`'s title and text."""
+
     content: ItemContent
     fetch: FetchLog | None
-    analysis: Analysis | None = None  # of `content`, made by the worker that extracted it
+    analysis: Analysis | None = None
 
 
-def reused(row: Any, now: datetime) -> ArticleResult:
+def with_analysis(content: ItemContent, analysis: Analysis) -> ItemContent:
+    """The content completed by the analysis of its own title and text."""
+    return replace(content, language=analysis.language, search_title=analysis.search_title,
+                   search_text=analysis.search_text, agency=content.agency or analysis.agency)
+
+
+def reused(stored: StoredText, now: datetime) -> ArticleResult:
     """The text another source already downloaded for the same canonical URL."""
-    text = row["text"] or ""
     return ArticleResult(ItemContent(
-        title=row["title"], text=text or None, author=row["author"],
-        published_at=_parse_iso(row["published_at"]), language=row["language"],
-        status=row["status"],
-        status_detail=f"text of item {row['id']} (same URL, downloaded by {row['source_id']})",
-        declared_canonical_url=row["declared_canonical_url"], agency=row["agency"],
+        title=stored.title, text=stored.text or None, author=stored.author,
+        published_at=stored.published_at, language=stored.language, status=stored.status,
+        status_detail=f"text of item {stored.item_id} (same URL, downloaded by "
+                      f"{stored.source_id})",
+        declared_canonical_url=stored.declared_canonical_url, agency=stored.agency,
         fetched_at=now), None)
 
 
@@ -76,86 +83,70 @@ def _feed_text(entry: Entry) -> str:
     return entry.content if len(entry.content) >= len(entry.summary) else entry.summary
 
 
-def _choose(entry: Entry, extracted: Extracted | None, failure: str | None,
-            failure_status: str) -> tuple[str, str, str, str | None]:
-    """(title, text, status, detail) from the extracted page and the feed's own text."""
-    feed_text = _feed_text(entry)
-    if extracted is not None:
-        chosen = page_text(entry.title, len(feed_text), extracted)
-        if chosen is not None:
-            return chosen[0], chosen[1], "ok", None
-    title = clean_stored(entry.title or (extracted.title if extracted else "")
-                         or one_line(feed_text, 120))
-    if extracted is not None:
-        detail = "feed content longer than the extracted text"
-        return title, clean_stored(feed_text), "fallback", detail
-    if failure is None:
-        failure = "no main text found on the page"
-    if feed_text.strip():
-        status = "fallback" if failure_status != "timeout" else "timeout"
-        return title, clean_stored(feed_text), status, f"{failure}; feed text used"
-    return title, "", failure_status, failure
+async def page_article(pool: WorkerPool, settings: Settings, html: str, url: str,
+                       entry_title: str, feed_text: str, default_language: str,
+                       page_title_first: bool = False) -> AnalysedArticle:
+    """The one article path from a decoded page (polling, revisits and re-extraction alike):
+    the caps, then extraction, the choice of text and its analysis in one worker task. A page
+    over the caps, a timeout or a failed worker falls back to the feed's text (analysis None:
+    the caller analyses that text)."""
+    ex = settings.extraction
+    too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
+    if too_big:
+        return AnalysedArticle(choose(entry_title, feed_text, None, too_big, "error"), None)
+    try:
+        result: AnalysedArticle = await pool.run(
+            "article", html, url, entry_title, feed_text, default_language, page_title_first,
+            timeout=ex.timeout, context=topics_context(settings.topics))
+    except WorkerTimeout as exc:
+        failure, status = f"extraction timed out: {exc}", "timeout"
+    except WorkerError as exc:
+        failure, status = f"extraction failed: {exc}", "error"
+    else:
+        return result
+    return AnalysedArticle(choose(entry_title, feed_text, None, failure, status), None)
 
 
 async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
                         entry: Entry, link: str, clock: Callable[[], datetime],
                         default_language: str) -> ArticleResult:
-    """Download, extract and (in the same worker task) analyse one article."""
+    """Download one article, then `page_article`; the outcome is always a value."""
     now = clock()
     started = time.monotonic()
-    extracted: Extracted | None = None
-    analysis: Analysis | None = None
-    failure: str | None = None
-    failure_status = "empty"
-    raw: RawPage | None = None
-    fetch_log: FetchLog
-    page: Fetched | None = None
+    feed_text = _feed_text(entry)
     try:
         page = await fetcher.fetch(link, accept=ARTICLE_ACCEPT)
     except FetchError as exc:
         fetch_log = FetchLog("article", link, now, int((time.monotonic() - started) * 1000),
-                             getattr(exc, "status", None), "error", error=str(exc))
-        failure, failure_status = f"article fetch failed: {exc}", "error"
-    else:
-        fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
-                             page.wire_bytes)
-    final_url = page.final_url if page is not None else link
-    if page is not None:
-        html, encoding = decode_document(page.body, page.content_type)
-        if settings.database.raw_html_retention > 0:
-            raw = RawPage(final_url, now, page.content_type or None, encoding, page.body)
-        ex = settings.extraction
-        too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
-        if too_big:
-            failure, failure_status = too_big, "error"
-        else:
-            try:
-                extracted, analysis = await pool.run(
-                    "extract_analyse", html, final_url, entry.title,
-                    len(_feed_text(entry)), default_language, timeout=ex.timeout,
-                    context=topics_context(settings.topics))
-            except WorkerTimeout as exc:
-                failure, failure_status = f"extraction timed out: {exc}", "timeout"
-            except WorkerError as exc:
-                failure, failure_status = f"extraction failed: {exc}", "error"
-    title, text, status, detail = _choose(entry, extracted, failure, failure_status)
-    published = plausible(entry.published or _parse_iso(extracted.published if extracted else None),
-                          now)
-    declared = absolutize(extracted.canonical_url, final_url) if extracted else None
-    return ArticleResult(
-        content=ItemContent(
-            title=title, text=text or None,
-            author=entry.author or (extracted.author if extracted else None),
-            published_at=published.value,
-            language=None,  # with the search forms, from the analysis (pipeline._annotate)
-            status=status, status_detail=one_line(detail, 500) if detail else None,
-            date_note=published.note,
-            declared_canonical_url=_safe_canonical(declared),
-            fetch_attempts=1, fetched_at=now, raw=raw,
-        ),
-        fetch=fetch_log,
-        analysis=analysis if status == "ok" else None,
-    )
+                             exc.status, "error", error=str(exc))
+        failed = choose(entry.title, feed_text, None, f"article fetch failed: {exc}", "error")
+        return _result(entry, AnalysedArticle(failed, None), link, now, fetch_log, None)
+    fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
+                         page.wire_bytes)
+    html, encoding = decode_document(page.body, page.content_type)
+    raw = None
+    if settings.database.raw_html_retention > 0:
+        raw = RawPage(page.final_url, now, page.content_type or None, encoding, page.body)
+    analysed = await page_article(pool, settings, html, page.final_url, entry.title, feed_text,
+                                  default_language)
+    return _result(entry, analysed, page.final_url, now, fetch_log, raw)
+
+
+def _result(entry: Entry, analysed: AnalysedArticle, final_url: str, now: datetime,
+            fetch_log: FetchLog, raw: RawPage | None) -> ArticleResult:
+    article = analysed.article
+    published = plausible(entry.published or _parse_iso(article.published), now)
+    declared = absolutize(article.canonical_url, final_url) if article.canonical_url else None
+    content = ItemContent(
+        title=article.title, text=article.text or None,
+        author=entry.author or article.author, published_at=published.value,
+        language=None, status=article.status,
+        status_detail=one_line(article.detail, 500) if article.detail else None,
+        date_note=published.note, declared_canonical_url=_safe_canonical(declared),
+        fetch_attempts=1, fetched_at=now, raw=raw)
+    if analysed.analysis is not None:
+        content = with_analysis(content, analysed.analysis)
+    return ArticleResult(content, fetch_log, analysed.analysis)
 
 
 def _parse_iso(value: str | None) -> datetime | None:

@@ -12,8 +12,9 @@ from tabulate import tabulate
 
 from monitor import dedup
 from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
+from monitor.content import fingerprint_for
 from monitor.errors import ChannelError
-from monitor.pipeline import SourceReport, fingerprint_for
+from monitor.pipeline import SourceReport
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line

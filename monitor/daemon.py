@@ -22,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import alerting, maintain, poll_sources, running, source_records
+from monitor.deps import Deps
 from monitor.dispatch import Dispatcher
 from monitor.errors import ConfigError
 from monitor.lifecycle import InstanceLock, check_health, notify, watchdog_interval
-from monitor.pipeline import Deps, SourceReport
+from monitor.pipeline import SourceReport
 from monitor.revisit import revisit_due
 from monitor.settings import Settings, load_settings
 from storage import StorageError

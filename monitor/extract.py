@@ -15,6 +15,7 @@ from typing import Any
 
 from monitor.dates import parse_any_date, parse_persian_date
 from monitor.text import clean_stored, one_line, search_form
+from monitor.workers import task
 
 TRAFILATURA_OPTIONS: dict[str, Any] = {
     "include_comments": False,
@@ -64,6 +65,7 @@ def _published(html: str) -> str | None:
     return None
 
 
+@task("extract")
 def extract_article(html: str, url: str) -> Extracted | None:
     """Run trafilatura on a decoded page. None when it finds no main text. Worker-side only."""
     import trafilatura  # imported in the worker (preloaded by the forkserver)
@@ -95,15 +97,46 @@ def extract_article(html: str, url: str) -> Extracted | None:
     )
 
 
-def page_text(entry_title: str, feed_text_chars: int,
-              extracted: Extracted) -> tuple[str, str] | None:
-    """The (title, text) an item takes from its extracted page, or None when the feed's own
-    text is longer and wins. Used by the main process and by the worker that analyses the
-    page right after extracting it, so both arrive at the same strings."""
-    if len(extracted.text) < feed_text_chars:
-        return None
-    title = entry_title or extracted.title or one_line(extracted.text, 120)
-    return clean_stored(title), clean_stored(extracted.text)
+@dataclass(frozen=True)
+class ArticleText:
+    """The text an item keeps from its page and its feed entry, chosen in one place
+    (`choose`): the page's text when it is at least as long as the feed's, else the feed's.
+    `status`: ok (page text) | fallback (feed text) | timeout | empty | error."""
+
+    title: str
+    text: str
+    status: str
+    detail: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO-8601 from the page, when it gave one
+    canonical_url: str | None = None  # as declared by the page (not yet absolute)
+
+
+def choose(entry_title: str, feed_text: str, extracted: Extracted | None,
+           failure: str | None = None, failure_status: str = "empty",
+           page_title_first: bool = False) -> ArticleText:
+    """The item's (title, text, status) from the extracted page (None if there is none, with
+    `failure` saying why) and the feed entry's own title and text. The entry's title wins over
+    the page's unless `page_title_first` (a revisit looks for a changed headline)."""
+    meta: dict[str, Any] = {}
+    if extracted is not None:
+        meta = {"author": extracted.author, "published": extracted.published,
+                "canonical_url": extracted.canonical_url}
+        if len(extracted.text) >= len(feed_text):
+            first, second = ((extracted.title, entry_title) if page_title_first
+                             else (entry_title, extracted.title))
+            title = first or second or one_line(extracted.text, 120)
+            return ArticleText(clean_stored(title), clean_stored(extracted.text), "ok", **meta)
+    title = clean_stored(entry_title or (extracted.title if extracted else "")
+                         or one_line(feed_text, 120))
+    if extracted is not None:
+        return ArticleText(title, clean_stored(feed_text), "fallback",
+                           "feed content longer than the extracted text", **meta)
+    failure = failure or "no main text found on the page"
+    if feed_text.strip():
+        status = "timeout" if failure_status == "timeout" else "fallback"
+        return ArticleText(title, clean_stored(feed_text), status, f"{failure}; feed text used")
+    return ArticleText(title, "", failure_status, failure)
 
 
 def _without_headline(text: str, title: str) -> str:

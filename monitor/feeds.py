@@ -32,6 +32,7 @@ from monitor.decode import decode_document
 from monitor.errors import ParseError
 from monitor.text import clean_stored, normalize, one_line
 from monitor.urls import absolutize, canonical_url, is_http_url, site_of
+from monitor.workers import task
 
 MAX_LISTING_LINKS = 60
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,40}|[0-9]{1,40});")
@@ -203,6 +204,7 @@ def _feedparser_entry(e: Any) -> Entry:
     )
 
 
+@task("parse_feed")
 def parse_feed(body: bytes, content_type: str, url: str) -> ParsedFeed:
     """Parse an RSS/Atom/JSON feed. Raises ParseError when the body is not a usable feed."""
     stripped = body.lstrip()[:1]
@@ -293,6 +295,7 @@ def _article_like(path: str) -> bool:
         or len(last) >= 24
 
 
+@task("parse_listing")
 def parse_listing(body: bytes, content_type: str, url: str) -> ParsedFeed:
     """Article links of an HTML listing page: same site, article-like paths, at most 60."""
     text, _ = decode_document(body, content_type)

@@ -18,38 +18,33 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from monitor import alert_rules, dedup, schedule
-from monitor.analysis import Analysis, WorkerContext, analyse, topics_context
+from monitor import alert_rules, schedule
+from monitor.analysis import Analysis, topics_context
 from monitor.articles import (
     ArticleResult,
     fetch_article,
     reused,
     skipped_content,
+    with_analysis,
     without_download,
 )
-from monitor.dedup import Matcher
+from monitor.content import analysis_of, fingerprint_for
+from monitor.deps import Deps
 from monitor.errors import FetchError, MonitorError, ParseError, RobotsError, WorkerError
 from monitor.feeds import ParsedFeed, publisher_of
 from monitor.gate import Gate
-from monitor.http import Fetched, Fetcher
+from monitor.http import Fetched
 from monitor.identity import Action, Planned, lookup_values, plan_entries
-from monitor.robots import Robots
-from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
 from monitor.text import one_line
-from monitor.workers import WorkerPool
-from storage import StorageError, Store
+from storage import StorageError
 from storage.records import (
     FetchLog,
-    Fingerprint,
-    ItemContent,
     ItemRevision,
     NewItem,
     PollRecord,
@@ -60,29 +55,6 @@ log = logging.getLogger("monitor.pipeline")
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-FALLBACK_CHARS = 100_000  # text analysed on the event loop when a worker could not analyse it
-
-
-@dataclass(frozen=True)
-class Deps:
-    settings: Settings
-    store: Store
-    fetcher: Fetcher
-    pool: WorkerPool
-    gate: Gate
-    clock: Callable[[], datetime]
-    rng: random.Random = field(default_factory=random.Random)
-    matcher: Matcher = field(default_factory=Matcher)
-    robots: Robots | None = None
-    proxied: dict[str, Fetcher] = field(default_factory=dict)  # proxy URL -> its own client
-
-    def fetcher_for(self, source: SourceConfig) -> Fetcher:
-        proxy = source.proxy or self.settings.fetch.proxy
-        return self.proxied.get(proxy, self.fetcher) if proxy else self.fetcher
-
-    def with_settings(self, settings: Settings) -> Deps:
-        """The same parts under a reloaded configuration (sources, topics, polling, alerts)."""
-        return replace(self, settings=settings, gate=Gate(settings.topics))
 
 
 @dataclass(frozen=True)
@@ -132,10 +104,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run)
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
-        new_items, revisions = _build(source, gated, articles, now)
-        ready = [(r.content, r.analysis) for r in articles.values() if r.analysis is not None]
-        new_items, revisions = await _annotate(deps, source, state, now, new_items, revisions,
-                                               ready)
+        new_items, revisions = await _annotate(deps, source, state, now,
+                                               _build(source, gated, articles, now))
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
@@ -187,7 +157,7 @@ async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
             state.url, etag=state.etag, last_modified=state.last_modified,
             accept=FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT)
     except FetchError as exc:
-        fetches.append(FetchLog(source.kind, state.url, now, 0, getattr(exc, "status", None),
+        fetches.append(FetchLog(source.kind, state.url, now, 0, exc.status,
                                 "error", conditional=conditional, error=str(exc)))
         raise
     fetches.append(FetchLog(source.kind, state.url, now, fetched.duration_ms, fetched.status,
@@ -202,17 +172,11 @@ async def _parse(deps: Deps, source: SourceConfig, fetched: Fetched) -> ParsedFe
         parsed: ParsedFeed = await deps.pool.run(
             task, fetched.body, fetched.content_type, fetched.final_url,
             timeout=deps.settings.extraction.parse_timeout)
-    except WorkerError as exc:
-        raise _as_parse_error(exc) from None
+    except ParseError:
+        raise
+    except WorkerError as exc:  # a timeout, a crash or a fault in the parser
+        raise ParseError(str(exc)) from None
     return parsed
-
-
-def _as_parse_error(exc: WorkerError) -> MonitorError:
-    message = str(exc)
-    for prefix in ("parse_feed failed: ParseError: ", "parse_listing failed: ParseError: "):
-        if message.startswith(prefix):
-            return ParseError(message[len(prefix):])
-    return ParseError(message)
 
 
 def _gate(gate: Gate, source: SourceConfig,
@@ -260,103 +224,73 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
     return results
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A new item or a revision before its analysis is complete; `analysis` (when the worker
+    that extracted the article made it) describes exactly `record.content`."""
+
+    record: NewItem | ItemRevision
+    outlet: str
+    analysis: Analysis | None = None
+
+
 def _build(source: SourceConfig, gated: list[tuple[Planned, str | None]],
-           articles: dict[str, ArticleResult], now: datetime,
-           ) -> tuple[list[NewItem], list[ItemRevision]]:
-    new_items: list[NewItem] = []
-    revisions: list[ItemRevision] = []
+           articles: dict[str, ArticleResult], now: datetime) -> list[_Draft]:
+    drafts: list[_Draft] = []
     for p, skip_reason in gated:
+        analysis = None
         if skip_reason is not None:
             content = skipped_content(p.entry, skip_reason, now)
         else:
-            content = articles[p.key].content
+            content, analysis = articles[p.key].content, articles[p.key].analysis
         if p.action is Action.NEW:
             outlet = (publisher_of(p.entry) or "unknown") if source.aggregator else source.outlet
-            new_items.append(NewItem(
+            drafts.append(_Draft(NewItem(
                 entry_key=p.key, guid=p.entry.guid, url=p.link, canonical_url=p.canonical,
                 outlet=outlet, summary=p.entry.summary or None, updated_at=p.entry.updated,
-                feed_hash=p.entry.feed_hash, content=content))
+                feed_hash=p.entry.feed_hash, content=content), outlet, analysis))
         elif p.known is not None:
             if skip_reason is not None and p.known.status != "skipped":
                 continue  # a revised entry that no longer passes the gate keeps its text
             reason = "retry" if p.action is Action.RETRY else "feed entry changed"
-            revisions.append(ItemRevision(item_id=p.known.item_id, feed_hash=p.entry.feed_hash,
-                                          updated_at=p.entry.updated, content=content,
-                                          reason=reason))
-    return new_items, revisions
+            drafts.append(_Draft(ItemRevision(
+                item_id=p.known.item_id, feed_hash=p.entry.feed_hash,
+                updated_at=p.entry.updated, content=content, reason=reason),
+                source.outlet, analysis))
+    return drafts
 
 
 _Written = TypeVar("_Written", NewItem, ItemRevision)
 
 
 async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
-                    new_items: list[NewItem], revisions: list[ItemRevision],
-                    ready: list[tuple[ItemContent, Analysis]],
-                    ) -> tuple[list[NewItem], list[ItemRevision]]:
+                    drafts: list[_Draft]) -> tuple[list[NewItem], list[ItemRevision]]:
     """Language, search forms, agency, topics and dedup fingerprint (outlet boilerplate left
-    out) of every item that is not skipped, analysed in the worker pool; then the alert
-    requests. A source's first successful run is a silent back-fill. `ready`: analyses the
-    extracting workers already made, each with the very content object it describes (most
-    downloaded articles); the others are analysed here."""
+    out) of every item that is not skipped, then its alert requests. Most drafts arrive with
+    the analysis the extracting worker made; the others are analysed here, in the pool. A
+    source's first successful run is a silent back-fill."""
     settings, alerts = deps.settings, deps.settings.alerts
     backfill = state.last_success_at is None
     context = topics_context(settings.topics)
-    by_identity = {id(content): (content, a) for content, a in ready}
 
-    async def analysis_of(c: ItemContent) -> Analysis:
-        known = by_identity.get(id(c))
-        if known is not None and known[0] is c:
-            return known[1]
-        return await _analysis(deps, context, c, source.language)
-
-    async def apply(x: _Written, outlet: str) -> _Written:
-        c = x.content
+    async def finish(d: _Draft) -> NewItem | ItemRevision:
+        c = d.record.content
         if c.status == "skipped":
-            return x
-        a = await analysis_of(c)
-        language = a.language
-        content = replace(c, language=language, search_title=a.search_title,
-                          search_text=a.search_text, agency=c.agency or a.agency)
+            return d.record
+        a = d.analysis or await analysis_of(deps.pool, settings, c.title, c.text,
+                                            source.language, c.language, context)
+        content = with_analysis(c, a)
         if not c.text:
-            return replace(x, content=content)
-        wanted = alert_rules.requests(alerts.rules, alerts.channels, a.topics, language,
+            return replace(d.record, content=content)
+        wanted = alert_rules.requests(alerts.rules, alerts.channels, a.topics, a.language,
                                       source.id, c.published_at, now, alerts.max_age, backfill)
-        return replace(x, content=content, topics=a.topics, alerts=wanted,
-                       fingerprint=fingerprint_for(deps.store, settings, outlet, c.text,
+        return replace(d.record, content=content, topics=a.topics, alerts=wanted,
+                       fingerprint=fingerprint_for(deps.store, settings, d.outlet, c.text,
                                                    a.fingerprint))
 
-    done_items = await asyncio.gather(*(apply(i, i.outlet) for i in new_items))
-    done_revisions = await asyncio.gather(*(apply(r, source.outlet) for r in revisions))
-    return list(done_items), list(done_revisions)
-
-
-async def _analysis(deps: Deps, context: WorkerContext, c: ItemContent,
-                    default_language: str) -> Analysis:
-    """The worker's analysis; in this process if the worker failed. That is our own code on
-    text of bounded size, so a failure means a dying or starved worker rather than hostile
-    input; still, the in-process fallback (on the event loop) only reads the first
-    `FALLBACK_CHARS` of the text."""
-    try:
-        result: Analysis = await deps.pool.run(
-            "analyse", c.title, c.text, default_language, c.language,
-            timeout=deps.settings.extraction.timeout, context=context)
-        return result
-    except WorkerError as exc:
-        log.warning("analysis in a worker failed (%s); analysing in-process", exc)
-        text = c.text[:FALLBACK_CHARS] if c.text else c.text
-        return analyse(deps.settings.topics, c.title, text, default_language, c.language)
-
-
-def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | None,
-                    computed: Fingerprint | None = None) -> Fingerprint:
-    """A dedup fingerprint that leaves out the paragraphs the store knows as the outlet's
-    boilerplate. `computed` (made without exclusions, by a worker) is used when none of its
-    paragraphs is boilerplate, which is the common case."""
-    def frequent(hashes: tuple[int, ...]) -> set[int]:
-        return store.boilerplate_lines(outlet, hashes, settings.dedup.boilerplate_min_items)
-    if computed is not None and not frequent(computed.line_hashes):
-        return computed
-    return dedup.fingerprint(text, frequent)
+    done = await asyncio.gather(*(finish(d) for d in drafts))
+    return ([r for r in done if isinstance(r, NewItem)],
+            [r for r in done if isinstance(r, ItemRevision)])
 
 
 # -- scheduling and the end of a run ------------------------------------------------------------

@@ -19,9 +19,9 @@ from tabulate import tabulate
 
 from monitor import dedup
 from monitor.app import open_store, utc_now
+from monitor.content import refreshed
 from monitor.decode import decode_document
 from monitor.errors import ConfigError
-from monitor.pipeline import fingerprint_for
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
@@ -154,7 +154,8 @@ def stats(settings: Settings, *, since: str | None) -> int:
 
 
 async def reextract(settings: Settings, *, since: str | None) -> int:
-    """Run extraction again over stored raw HTML; refresh text, search columns, signatures."""
+    """Run the article path again over stored raw HTML; refresh text, search columns, topics
+    and signatures."""
     store = open_store(settings)
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
     matcher = dedup.Matcher()
@@ -169,19 +170,17 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
                 batch = store.raw_pages_since(since_iso(since) or "", after=last)
                 if not batch:
                     break
-                for item_id, outlet, url, body in batch:
-                    html, _ = decode_document(body, None)
-                    got = await pool.run("extract", html, url,
-                                         timeout=settings.extraction.timeout)
+                for page in batch:
+                    html, _ = decode_document(page.html, page.content_type)
+                    got = await refreshed(pool, store, settings, item_id=page.item_id,
+                                          outlet=page.outlet, title=page.title,
+                                          language=page.language, html=html, url=page.url,
+                                          reason="reextract")
                     done += 1
                     bar.update(1)
-                    if got is None:
-                        continue
-                    changed += store.replace_text(
-                        item_id, got.text, search_form(got.text), got.title,
-                        search_form(got.title),
-                        fingerprint_for(store, settings, outlet, got.text), matcher, utc_now())
-                last = batch[-1][0]
+                    if got is not None:
+                        changed += store.refresh_item(got, matcher, utc_now())
+                last = batch[-1].item_id
     finally:
         await pool.close()
         store.close()

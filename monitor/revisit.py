@@ -1,5 +1,6 @@
 """Revisit alerted articles on a schedule (`alerts.revisits`): a changed headline or text
-becomes a new version; a 404/410 or a redirect to a section page records the removal."""
+becomes a new version (title, text, search forms, topics and dedup signature refreshed through
+the polling's article path); a 404/410 or a redirect to a section page records the removal."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from monitor.content import refreshed
 from monitor.decode import decode_document
+from monitor.deps import Deps
 from monitor.errors import FetchError, HTTPStatusError, WorkerError
-from monitor.extract import Extracted
-from monitor.pipeline import Deps
-from monitor.text import normalize, search_form
+from monitor.text import normalize
 from storage import StorageError
+from storage.records import ItemRefresh
 
 log = logging.getLogger("monitor.revisit")
 
@@ -33,40 +35,38 @@ async def revisit_due(deps: Deps, offsets: tuple[float, ...], limit: int = 20) -
         later = offsets[item.revisits + 1] - offsets[item.revisits] \
             if item.revisits + 1 < len(offsets) else None
         next_at = now + timedelta(seconds=later) if later else None
-        outcome: dict[str, object] = {}
+        removed: str | None = None
+        refresh: ItemRefresh | None = None
         try:
             page = await deps.fetcher.fetch(item.url, accept="text/html")
             if _section_redirect(item.url, page.final_url):
-                outcome["removed"] = f"redirected to {page.final_url}"
+                removed = f"redirected to {page.final_url}"
             else:
                 html, _ = decode_document(page.body, page.content_type)
-                got: Extracted | None = await deps.pool.run(
-                    "extract", html, page.final_url,
-                    timeout=deps.settings.extraction.timeout)
+                got = await refreshed(deps.pool, deps.store, deps.settings,
+                                      item_id=item.item_id, outlet=item.outlet,
+                                      title=item.title, language=item.language, html=html,
+                                      url=page.final_url, reason="revisit")
                 if got is not None and _changed(item.title, item.text, got):
-                    outcome.update(title=got.title or item.title, text=got.text,
-                                   search_title=search_form(got.title or item.title),
-                                   search_text=search_form(got.text))
+                    refresh = got
         except HTTPStatusError as exc:
             if exc.status in (404, 410):
-                outcome["removed"] = f"HTTP {exc.status}"
+                removed = f"HTTP {exc.status}"
         except (FetchError, WorkerError) as exc:
             log.info("revisit item=%s failed: %s", item.item_id, exc)
         try:
-            deps.store.record_revisit(item.item_id, now, next_at, **outcome)
+            deps.store.record_revisit(item.item_id, now, next_at, removed=removed,
+                                      refresh=refresh, matcher=deps.matcher)
         except StorageError as exc:
             log.warning("revisit item=%s not recorded: %s", item.item_id, exc)
             continue
         done += 1
-        if outcome:
+        if removed or refresh:
             log.warning("revisit item=%s %s", item.item_id,
-                        "removed: " + str(outcome["removed"]) if "removed" in outcome
-                        else "changed")
+                        f"removed: {removed}" if removed else "changed")
     return done
 
 
-def _changed(title: str, text: str | None, got: Extracted) -> bool:
+def _changed(title: str, text: str | None, got: ItemRefresh) -> bool:
     return normalize(got.text) != normalize(text or "") or \
         (bool(got.title) and normalize(got.title) != normalize(title))
-
-

@@ -83,6 +83,36 @@ class FetchLog:
 
 
 @dataclass(frozen=True)
+class StoredText:
+    """An article another source already downloaded (found by its canonical URL)."""
+
+    item_id: int
+    source_id: str
+    canonical_url: str
+    title: str
+    text: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    status: str
+    declared_canonical_url: str | None
+    agency: str | None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """An article page kept in `raw_pages`, with what re-extraction needs of its item."""
+
+    item_id: int
+    outlet: str
+    title: str
+    language: str | None
+    url: str
+    content_type: str | None
+    html: bytes
+
+
+@dataclass(frozen=True)
 class RawPage:
     url: str
     fetched_at: datetime
@@ -174,6 +204,26 @@ class AlertRequest:
     due_at: datetime  # now for immediate channels, the next digest time otherwise
     rule: str
     digest: bool = False
+
+
+@dataclass(frozen=True)
+class ItemRefresh:
+    """An item's content extracted again (a revisit, or `reextract` over stored HTML): title,
+    text, search forms, language, topics and dedup signature are replaced together.
+    `keep_version`: the old title and text go to `item_versions` with `reason` when they
+    differ (a publisher's change; a re-extraction is the monitor's own and keeps none)."""
+
+    item_id: int
+    title: str
+    text: str
+    language: str
+    search_title: str
+    search_text: str
+    agency: str | None
+    topics: tuple[TopicHit, ...]
+    fingerprint: Fingerprint | None
+    reason: str
+    keep_version: bool = True
 
 
 @dataclass(frozen=True)

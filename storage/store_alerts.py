@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from storage import outbox
-from storage.connection import Connected, translate
+from storage.connection import Connected, translated
 from storage.errors import NotFound
 from storage.records import AlertRow
 
@@ -21,12 +21,10 @@ class AlertsAPI(Connected):
         ids = self._write(lambda c: outbox.claim(c, channel, now, limit))
         return self.alert_rows(ids) if ids else []
 
+    @translated
     def alert_rows(self, ids: Sequence[int] | None = None, limit: int = 50,
                    states: tuple[str, ...] = ()) -> list[AlertRow]:
-        try:
-            return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
 
     def alerts_sent(self, ids: Sequence[int], now: datetime, digest: bool) -> None:
         self._write(lambda c: outbox.mark_sent(c, ids, now, digest))

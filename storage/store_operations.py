@@ -10,19 +10,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage import health, queries, revisits, stories
-from storage.connection import Connected, translate
+from storage import health, queries, revisits
+from storage.connection import Connected, translated
 from storage.health import SourceHealth
-from storage.records import Fingerprint, StoryMatcher, StoryRow, iso
+from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, iso
 
 
 class OperationsAPI(Connected):
+    @translated
     def source_health(self, now: datetime, failing_after: int, silent_factor: float,
                       min_history: int) -> list[SourceHealth]:
-        try:
-            return health.sources(self.conn, now, failing_after, silent_factor, min_history)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return health.sources(self.conn, now, failing_after, silent_factor, min_history)
 
     def mark_health_told(self, source_id: str, state: str, now: datetime) -> None:
         self._write(lambda c: health.mark_told(c, source_id, state, now))
@@ -30,15 +28,18 @@ class OperationsAPI(Connected):
     def due_revisits(self, now: datetime, limit: int = 20) -> list[revisits.Due]:
         return revisits.due(self.conn, now, limit)
 
-    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None,
-                       **outcome: Any) -> None:
-        self._write(lambda c: revisits.record(c, item_id, now, next_at, **outcome))
+    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None, *,
+                       removed: str | None = None, refresh: ItemRefresh | None = None,
+                       matcher: StoryMatcher | None = None) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            revisits.record(conn, item_id, now, next_at, removed=removed)
+            if refresh is not None:
+                revisits.refresh(conn, refresh, matcher, now)
+        self._write(write)
 
+    @translated
     def search(self, match: str, **filters: Any) -> list[dict[str, Any]]:
-        try:
-            return queries.search(self.conn, match, **filters)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return queries.search(self.conn, match, **filters)
 
     def story_list(self, **filters: Any) -> list[dict[str, Any]]:
         return queries.stories(self.conn, **filters)
@@ -52,25 +53,21 @@ class OperationsAPI(Connected):
     def stats(self, since: str) -> dict[str, list[dict[str, Any]]]:
         return queries.stats(self.conn, since)
 
-    def raw_pages_since(self, since: str, after: int = 0,
-                        limit: int = 200) -> list[tuple[int, str, str, bytes]]:
-        """(item id, outlet, url, html) of stored pages, in id order, for re-extraction."""
+    def raw_pages_since(self, since: str, after: int = 0, limit: int = 200) -> list[StoredPage]:
+        """Stored pages with their item's outlet, title and language, in item id order, for
+        re-extraction."""
         rows = self.query(
-            "SELECT r.item_id, i.outlet, r.url, r.html_zlib FROM raw_pages r JOIN items i "
-            "ON i.id = r.item_id WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id "
-            "LIMIT ?", (since, after, limit))
-        return [(r[0], r[1], r[2], zlib.decompress(r[3])) for r in rows]
+            "SELECT r.item_id, i.outlet, i.title, i.language, r.url, r.content_type, "
+            "r.html_zlib FROM raw_pages r JOIN items i ON i.id = r.item_id "
+            "WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id LIMIT ?",
+            (since, after, limit))
+        return [StoredPage(r[0], r[1], r[2], r[3], r[4], r[5], zlib.decompress(r[6]))
+                for r in rows]
 
-    def replace_text(self, item_id: int, text: str, search_text: str, title: str,
-                     search_title: str, fingerprint: Fingerprint | None,
-                     matcher: StoryMatcher, now: datetime) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            changed = revisits.replace_text(conn, item_id, text, search_text, title,
-                                            search_title)
-            if changed and fingerprint is not None:
-                stories.update_signature(conn, item_id, fingerprint, matcher, now)
-            return changed
-        return self._write(write)
+    def refresh_item(self, refresh: ItemRefresh, matcher: StoryMatcher,
+                     now: datetime) -> bool:
+        """Replace one item's content (see `revisits.refresh`); True if it changed."""
+        return self._write(lambda conn: revisits.refresh(conn, refresh, matcher, now))
 
     def heartbeat(self, now: datetime, starting: bool = False) -> None:
         self._write(lambda c: health.heartbeat(c, now, starting))
@@ -92,11 +89,9 @@ class OperationsAPI(Connected):
     def size_bytes(self) -> int:
         return health.file_bytes(self.path)
 
+    @translated
     def backup(self, target: Path) -> None:
-        try:
-            health.backup(self.conn, target)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        health.backup(self.conn, target)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

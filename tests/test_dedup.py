@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from monitor import dedup, wire
 from storage import Store
-from storage.records import ItemContent, NewItem, PollRecord, SourceRecord
+from storage.records import ItemContent, ItemRevision, NewItem, PollRecord, SourceRecord
 from tests.dedup_set import Doc, labelled_docs, labelled_pairs
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
@@ -248,3 +249,41 @@ def test_fingerprint_words_as_in_the_joined_normal_form() -> None:
                  "Plain first line.\nSecond line here. " * 30):
         expected = len(words(search_form("\n".join(dedup.paragraphs(text)))))
         assert dedup.fingerprint(text).word_count == expected
+
+
+def test_a_skipped_entry_revised_with_text_is_placed_like_a_new_item(store: Store) -> None:
+    """An entry the gate skipped, revised later with real text, goes through the same story
+    assignment as a new item: it joins the story it copies, and its signature is stored so
+    that later copies join it too."""
+    docs = {d.id: d for d in labelled_docs()}
+    base, updated = docs["en-01/base"], docs["en-01/updated"]
+    other = docs["en-02/base"]
+    for sid in ("a", "b", "c"):
+        _source(store, sid, sid.upper())
+    matcher = dedup.Matcher()
+    first = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
+        _item(updated, "B", set()),)), matcher)
+    skipped = replace(_item(base, "A", set()), fingerprint=None)
+    skipped = replace(skipped, content=replace(skipped.content, text=None, status="skipped"))
+    lone = replace(_item(other, "A", set()), fingerprint=None, entry_key="url:lone")
+    lone = replace(lone, content=replace(lone.content, text=None, status="skipped"))
+    placed = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(skipped, lone)),
+                               matcher)
+    assert placed.new_story_ids == ()
+    skipped_id, lone_id = placed.new_item_ids
+    revision = store.record_poll(PollRecord("a", NOW, "no_new", NOW, revisions=(
+        _revision(skipped_id, _item(base, "A", set())),
+        _revision(lone_id, _item(other, "A", set())))), matcher)
+    assert revision.copies == 1 and revision.joined_story_ids == first.new_story_ids
+    assert len(revision.new_story_ids) == 1
+    signed = {r[0] for r in store.query("SELECT item_id FROM signatures")}
+    assert {skipped_id, lone_id} <= signed
+    later = store.record_poll(PollRecord("c", NOW, "new", NOW, new_items=(
+        _item(other, "C", set(), url="https://c.example/copy"),)), matcher)
+    assert later.copies == 1 and later.joined_story_ids == revision.new_story_ids
+
+
+def _revision(item_id: int, item: NewItem) -> ItemRevision:
+    return ItemRevision(item_id=item_id, feed_hash="changed", updated_at=None,
+                        content=item.content, reason="feed entry changed",
+                        fingerprint=item.fingerprint)

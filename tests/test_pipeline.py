@@ -414,12 +414,10 @@ def test_an_article_another_source_fetched_is_not_downloaded_again(
 
 
 def test_downloaded_articles_are_analysed_in_their_extraction_task(
-        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
     """A page's analysis (language, search forms, topics, fingerprint) comes back with its
     extraction: no second worker task per article. (Equality with the separate analysis:
     tests/test_workers.py.)"""
-    import monitor.app
     from monitor.workers import WorkerPool
 
     tasks: list[str] = []
@@ -429,9 +427,18 @@ def test_downloaded_articles_are_analysed_in_their_extraction_task(
             tasks.append(task)
             return await super().run(task, *args, **kwargs)
 
-    monkeypatch.setattr(monitor.app, "WorkerPool", CountingPool)
-    poll(make_settings(healthy(server)))
-    assert sorted(tasks) == ["extract_analyse", "parse_feed"]
+    settings = make_settings(healthy(server))
+
+    async def main() -> None:
+        pool = CountingPool(1)
+        try:
+            async with running(settings, pool=pool) as deps:
+                await poll_sources(deps, [s.id for s in settings.sources])
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
+    assert sorted(tasks) == ["article", "parse_feed"]
     assert_healthy_intact(db)
     row = db.execute("SELECT id, language FROM items").fetchone()
     assert row["language"] == "en"
