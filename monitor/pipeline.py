@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from monitor import alert_rules, schedule
+from monitor.alert_policy import AlertPolicy
 from monitor.analysis import Analysis, topics_context
 from monitor.articles import (
     ArticleResult,
@@ -110,8 +111,6 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
             status=fetched.status,
-            revisit_after=(timedelta(seconds=deps.settings.alerts.revisits[0])
-                           if deps.settings.alerts.revisits else None),
             publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
                                                 sum(1 for i in new_items
                                                     if i.content.status != "skipped")),
@@ -123,7 +122,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         )
         summary = deps.store.record_poll(record, deps.matcher,
                                          timedelta(seconds=deps.settings.dedup.window),
-                                         deps.settings.alerts.rollups)
+                                         AlertPolicy(deps.settings.alerts.rollups,
+                                                     deps.settings.alerts.revisits))
     except (MonitorError, StorageError) as exc:
         return _fail(deps, source, state, now, started, fetches, exc)
     report = SourceReport(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -190,6 +190,31 @@ class StoryMatcher(Protocol):
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where an item stands right after story assignment, inside the write transaction: the
+    facts a `PollPolicy` decides on."""
+
+    story_id: int
+    item_id: int
+    new_story: bool
+    outlet_count: int
+    muted: bool
+
+
+class PollPolicy(Protocol):
+    """The monitor's decisions inside `Store.record_poll`: which alerts a placed item queues,
+    which pickup roll-ups its story has reached, when it is first revisited. Storage writes
+    what it is told; without a policy it queues the alerts as requested and nothing else."""
+
+    def story_alerts(self, placed: Placement,
+                     wanted: tuple[AlertRequest, ...]) -> tuple[AlertRequest, ...]: ...
+
+    def rollups(self, placed: Placement) -> tuple[int, ...]: ...
+
+    def first_revisit(self, placed: Placement, now: datetime) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
 class TopicHit:
     topic: str
     score: float
@@ -271,7 +296,6 @@ class PollRecord:
     error: str | None = None
     problem: str | None = None  # a tolerated defect (e.g. truncated XML): noted, not counted
     publish_gap_s: float | None = None  # smoothed gap between new items, when it changed
-    revisit_after: timedelta | None = None  # first revisit of an item whose story alerts
     fetches: tuple[FetchLog, ...] = ()
     new_items: tuple[NewItem, ...] = ()
     revisions: tuple[ItemRevision, ...] = ()

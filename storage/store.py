@@ -22,10 +22,13 @@ from storage.connection import translated
 from storage.errors import NotFound, SchemaTooNew, StorageError
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
+    AlertRequest,
     ItemContent,
     ItemRevision,
     KnownEntry,
     NewItem,
+    Placement,
+    PollPolicy,
     PollRecord,
     PollSummary,
     SourceRecord,
@@ -250,14 +253,15 @@ class Store(AlertsAPI, OperationsAPI):
     @translated
     def record_poll(self, record: PollRecord, matcher: StoryMatcher | None = None,
                     window: timedelta = timedelta(days=14),
-                    rollups: tuple[int, ...] = ()) -> PollSummary:
+                    policy: PollPolicy | None = None) -> PollSummary:
         """Write one source run — items, stories, fetch log, source state — in one transaction.
 
         Each item with text that has no story yet (a new item, or a revision of one the gate
         had skipped) joins the story it copies (same URL, same body, or a near copy as judged by
         ``matcher`` among stories first seen within ``window``) or starts one: one path for both.
+        What it then queues (alerts, roll-ups, revisits) is the ``policy``'s decision.
         """
-        run = _Run(record, matcher, record.checked_at - window, rollups)
+        run = _Run(record, matcher, record.checked_at - window, policy)
         with self.write() as conn:
             for fetch in record.fetches:
                 conn.execute(
@@ -293,7 +297,9 @@ class Store(AlertsAPI, OperationsAPI):
         if rev.fingerprint is not None and run.matcher is not None:
             stories.update_signature(conn, rev.item_id, rev.fingerprint, run.matcher, now)
         outbox.write_topics(conn, rev.item_id, rev.topics)
-        run.queued += outbox.enqueue(conn, placed.story_id, rev.item_id, rev.alerts, now)
+        story = stories.placement(conn, placed.story_id, rev.item_id, new_story=False)
+        run.queued += outbox.enqueue(conn, placed.story_id, rev.item_id,
+                                     run.alerts_for(story, rev.alerts), now)
 
     def _update_source(self, conn: sqlite3.Connection, r: PollRecord, has_new: bool) -> None:
         failed = r.error is not None
@@ -408,7 +414,7 @@ class _Run:
     record: PollRecord
     matcher: StoryMatcher | None
     since: datetime
-    rollups: tuple[int, ...]
+    policy: PollPolicy | None
     new_ids: list[int] = field(default_factory=list)
     story_ids: list[int] = field(default_factory=list)
     joined: list[int] = field(default_factory=list)
@@ -417,21 +423,28 @@ class _Run:
 
     def place(self, conn: sqlite3.Connection, item_id: int, outlet: str,
               item: NewItem | ItemRevision, urls: tuple[str | None, ...]) -> None:
-        """The one story assignment: join or start a story, then topics, alerts, revisits,
-        roll-ups and the outlet's boilerplate counts."""
+        """The one story assignment: join or start a story, then its topics, the alerts,
+        roll-ups and revisit the policy asks for, and the outlet's boilerplate counts."""
         now, c = self.record.checked_at, item.content
         a = stories.assign(conn, item_id, outlet, c, urls, item.fingerprint, self.matcher, now,
                            self.since)
         (self.story_ids if a.new_story else self.joined).append(a.story_id)
         outbox.write_topics(conn, item_id, item.topics)
-        added = outbox.enqueue(conn, a.story_id, item_id, item.alerts, now)
-        if added and self.record.revisit_after is not None:
-            revisits.schedule_first(conn, item_id, now + self.record.revisit_after)
+        placed = stories.placement(conn, a.story_id, item_id, new_story=a.new_story)
+        added = outbox.enqueue(conn, a.story_id, item_id, self.alerts_for(placed, item.alerts),
+                               now)
+        revisit = self.policy.first_revisit(placed, now) if added and self.policy else None
+        if revisit is not None:
+            revisits.schedule_first(conn, item_id, revisit)
         self.queued += added
-        if not a.new_story and self.rollups:
-            self.queued += outbox.rollups(conn, a.story_id, self.rollups, now)
+        if not a.new_story and self.policy is not None:
+            self.queued += outbox.rollups(conn, a.story_id, self.policy.rollups(placed), now)
         if item.fingerprint is not None:
             boilerplate.count_lines(conn, outlet, item.fingerprint.line_hashes, now)
+
+    def alerts_for(self, placed: Placement,
+                   wanted: tuple[AlertRequest, ...]) -> tuple[AlertRequest, ...]:
+        return wanted if self.policy is None else self.policy.story_alerts(placed, wanted)
 
     def summary(self) -> PollSummary:
         return PollSummary(tuple(self.new_ids), tuple(self.story_ids), tuple(self.revised),

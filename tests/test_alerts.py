@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor import alert_rules, channels
+from monitor.alert_policy import AlertPolicy
 from monitor.alert_rules import AlertRule, ChannelPolicy
 from monitor.app import alerting
 from monitor.dispatch import Dispatcher
@@ -339,20 +340,27 @@ def test_a_story_alerts_once_per_channel_even_from_a_later_fuller_copy(store: St
 
 def test_rollups_once_per_threshold_and_mute(store: Store) -> None:
     url = "https://x.example/s"
-    for n in range(6):
+    policy = AlertPolicy(rollup_thresholds=(3, 5, 7))
+
+    def carry(n: int) -> int:
         sid = f"s{n}"
         store.sync_sources([SourceRecord(sid, sid, "feed", f"http://{sid}.example/", "en",
                                          f"Outlet {n}", "topic", 900.0)], NOW)
         c = ItemContent(title="Envoy defects", text=None, author=None, published_at=NOW,
                         language="en", status="ok")
-        store.record_poll(PollRecord(sid, NOW, "new", NOW, new_items=(NewItem(
+        return store.record_poll(PollRecord(sid, NOW, "new", NOW, new_items=(NewItem(
             "k", None, url, url, f"Outlet {n}", None, None, None, c, topics=HIT,
-            alerts=(AlertRequest("console", NOW, "r"),)),)), rollups=(3, 5))
+            alerts=(AlertRequest("console", NOW, "r"),)),)), policy=policy).alerts
+
+    for n in range(6):
+        carry(n)
     kinds = sorted(r[0] for r in store.query("SELECT kind FROM alerts"))
     assert kinds == ["pickup:3", "pickup:5", "story"]
     story = store.query("SELECT id FROM stories")[0][0]
     store.mute_story(story)
     assert store.query("SELECT muted FROM stories")[0][0] == 1
+    assert carry(6) == 0  # the seventh outlet reaches a threshold, but the story is muted
+    assert store.query("SELECT count(*) FROM alerts WHERE kind = 'pickup:7'")[0][0] == 0
 
 
 POLICY = {"console": ChannelPolicy("console", True, "immediate", 3600, 20, 600),
