@@ -60,7 +60,7 @@ async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
                                                                      1),
                                   "main_rss_mib": round(rss_mib([os.getpid()]), 1)})
                     print(json.dumps(trace[-1]), flush=True)
-                stored = deps.store.query("SELECT count(*) FROM items")[0][0]
+                stored = deps.store._query("SELECT count(*) FROM items")[0][0]
     return {"articles": done, "items_stored": stored, "rounds": rounds,
             "seconds": round(time.monotonic() - started, 1),
             "peak_pss_mib": round(sampler.peak, 1), "after_first_round": trace[0],

@@ -84,8 +84,7 @@ def rebuild_index(settings: Settings) -> int:
 
     try:
         started = time.monotonic()
-        total = store.query("SELECT count(*) FROM items WHERE story_id IS NOT NULL "
-                            "AND text IS NOT NULL AND text != ''")[0][0]
+        total = store.text_item_count()
         with progress(total, "fingerprinting") as bar:
             report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
                                          timedelta(seconds=settings.dedup.window),
@@ -165,7 +164,7 @@ def status(settings: Settings) -> int:
     try:
         sources = store.source_health(now, h.failing_after, h.silent_factor, h.min_history)
         queue = store.alert_counts()
-        daemon = store.daemon_row()
+        daemon = store.daemon_state()
         size = store.size_bytes()
     finally:
         store.close()
@@ -177,15 +176,15 @@ def status(settings: Settings) -> int:
                             "last new item", "last error"]))
     problems = [f"source {s.id} is {s.state}" for s in sources
                 if s.enabled and s.state in ("failing", "silent")]
-    beat = parse_iso(daemon["heartbeat_at"]) if daemon else None
-    if daemon is None or daemon["stopped_at"] or beat is None or \
+    beat = parse_iso(daemon.heartbeat_at) if daemon else None
+    if daemon is None or daemon.stopped_at or beat is None or \
             (now - beat).total_seconds() > h.heartbeat_stale:
         problems.append("the daemon is not running" + (
-            f" (last heartbeat {daemon['heartbeat_at']})" if daemon else " (never started)"))
+            f" (last heartbeat {daemon.heartbeat_at})" if daemon else " (never started)"))
         running_line = "not running"
     else:
-        running_line = (f"running, pid {daemon['pid']} on {daemon['host']} since "
-                        f"{daemon['started_at']}, heartbeat {daemon['heartbeat_at']}")
+        running_line = (f"running, pid {daemon.pid} on {daemon.host} since "
+                        f"{daemon.started_at}, heartbeat {daemon.heartbeat_at}")
     print(f"\ndaemon: {running_line}")
     print("alerts: " + (", ".join(f"{n} {state}" for state, n in sorted(queue.items()))
                          or "none"))

@@ -160,8 +160,7 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
     matcher = dedup.Matcher()
     done = changed = 0
-    total = store.query("SELECT count(*) FROM raw_pages WHERE fetched_at >= ?",
-                        (since_iso(since) or "",))[0][0]
+    total = store.raw_page_count(since_iso(since) or "")
     try:
         await pool.start()
         last = 0

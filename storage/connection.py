@@ -45,35 +45,35 @@ class Connected:
     """One SQLite connection: write transactions, reads, errors translated."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+        self._conn = conn
         self.path = path
-        self.db = Database(conn)
+        self._db = Database(conn)
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, opened with BEGIN IMMEDIATE; rolled back on any exception."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate(exc) from None
         try:
-            yield self.conn
+            yield self._conn
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         try:
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise translate(exc) from None
 
     @translated
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        return list(self.conn.execute(sql, params))
+    def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(self._conn.execute(sql, params))
 
     @translated
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        with self.write() as conn:
+        with self._transaction() as conn:
             return fn(conn)

@@ -78,13 +78,13 @@ class Store(AlertsAPI, OperationsAPI):
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
     def check_schema(self) -> None:
         """Refuse a file written by a newer version (migrations we do not know)."""
         known = {m.name for m in MIGRATIONS._migrations}
         try:
-            applied = {m.name for m in MIGRATIONS.applied(self.db)}
+            applied = {m.name for m in MIGRATIONS.applied(self._db)}
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path}: not a feed-monitor database ({exc})") from None
         unknown = applied - known
@@ -95,7 +95,7 @@ class Store(AlertsAPI, OperationsAPI):
             )
 
     def pending_migrations(self) -> list[str]:
-        return [m.name for m in MIGRATIONS.pending(self.db)]
+        return [m.name for m in MIGRATIONS.pending(self._db)]
 
     @translated
     def migrate(self) -> list[str]:
@@ -105,9 +105,9 @@ class Store(AlertsAPI, OperationsAPI):
         holds a long write transaction."""
         if not self.pending_migrations():
             return []
-        with self.write():
+        with self._transaction():
             pending = self.pending_migrations()
-            MIGRATIONS.apply(self.db)
+            MIGRATIONS.apply(self._db)
         return pending
 
     # -- sources ---------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ class Store(AlertsAPI, OperationsAPI):
         A new source is due at once.
         """
         sources = list(sources)
-        with self.write() as conn:
+        with self._transaction() as conn:
             for s in sources:
                 conn.execute(
                     """
@@ -147,7 +147,7 @@ class Store(AlertsAPI, OperationsAPI):
         """Sources whose next check has come. With `horizon`, also those scheduled further
         ahead than it: after the clock jumped back, they would otherwise wait that long."""
         far = iso(now + horizon) if horizon is not None else "9999"
-        rows = self.query(
+        rows = self._query(
             "SELECT id FROM sources WHERE enabled = 1 AND (next_check_at <= ? OR "
             "next_check_at > ?) ORDER BY next_check_at, id LIMIT ?",
             (iso(now), far, limit),
@@ -156,10 +156,10 @@ class Store(AlertsAPI, OperationsAPI):
 
     def source_ids(self, enabled_only: bool = True) -> list[str]:
         where = "WHERE enabled = 1" if enabled_only else ""
-        return [r["id"] for r in self.query(f"SELECT id FROM sources {where} ORDER BY id")]
+        return [r["id"] for r in self._query(f"SELECT id FROM sources {where} ORDER BY id")]
 
     def source_state(self, source_id: str) -> SourceState:
-        rows = self.query("SELECT * FROM sources WHERE id = ?", (source_id,))
+        rows = self._query("SELECT * FROM sources WHERE id = ?", (source_id,))
         if not rows:
             raise NotFound(f"no source with id {source_id!r}")
         r = rows[0]
@@ -180,19 +180,19 @@ class Store(AlertsAPI, OperationsAPI):
                       window: timedelta,
                       step: Callable[[int], None] | None = None) -> RebuildReport:
         """Recompute every signature and the band index (see storage.rebuild)."""
-        return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window,
+        return rebuild(self._transaction, self._conn, fingerprint, matcher, now, now - window,
                        step=step)
 
     @translated
     def prune_index(self, now: datetime, window: timedelta, matcher: StoryMatcher) -> int:
         """Take stories older than the dedup window out of the band index."""
-        with self.write() as conn:
+        with self._transaction() as conn:
             return stories.prune(conn, now - window, matcher)
 
     @translated
     def prune_raw_pages(self, before: datetime) -> int:
         """Delete compressed article HTML fetched before `before` (raw_html_retention)."""
-        with self.write() as conn:
+        with self._transaction() as conn:
             return conn.execute("DELETE FROM raw_pages WHERE fetched_at < ?",
                                 (iso(before),)).rowcount
 
@@ -204,7 +204,7 @@ class Store(AlertsAPI, OperationsAPI):
         found: dict[str, StoredText] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            for row in self.query(
+            for row in self._query(
                     f"SELECT id, source_id, canonical_url, title, text, author, published_at, "
                     f"language, status, declared_canonical_url, agency FROM items "
                     f"WHERE canonical_url IN ({','.join('?' * len(chunk))}) AND source_id != ? "
@@ -224,7 +224,7 @@ class Store(AlertsAPI, OperationsAPI):
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:
         """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""
-        return boilerplate.frequent_lines(self.conn, outlet, line_hashes, min_items)
+        return boilerplate.frequent_lines(self._conn, outlet, line_hashes, min_items)
 
     def known_entries(self, source_id: str, keys: Iterable[str], guids: Iterable[str],
                       canonical_urls: Iterable[str]) -> list[KnownEntry]:
@@ -236,7 +236,7 @@ class Store(AlertsAPI, OperationsAPI):
             for start in range(0, len(values), 500):
                 chunk = values[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for r in self.query(
+                for r in self._query(
                     f"SELECT id, entry_key, guid, canonical_url, feed_hash, updated_at, title, "
                     f"status, fetch_attempts FROM items "
                     f"WHERE source_id = ? AND {column} IN ({marks})",
@@ -262,7 +262,7 @@ class Store(AlertsAPI, OperationsAPI):
         What it then queues (alerts, roll-ups, revisits) is the ``policy``'s decision.
         """
         run = _Run(record, matcher, record.checked_at - window, policy)
-        with self.write() as conn:
+        with self._transaction() as conn:
             for fetch in record.fetches:
                 conn.execute(
                     "INSERT INTO fetches (source_id, purpose, url, started_at, duration_ms, "

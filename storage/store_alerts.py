@@ -24,7 +24,7 @@ class AlertsAPI(Connected):
     @translated
     def alert_rows(self, ids: Sequence[int] | None = None, limit: int = 50,
                    states: tuple[str, ...] = ()) -> list[AlertRow]:
-        return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
+        return outbox.rows(self._conn, ids, limit if ids is None else len(ids), states)
 
     def alerts_sent(self, ids: Sequence[int], now: datetime, digest: bool) -> None:
         self._write(lambda c: outbox.mark_sent(c, ids, now, digest))
@@ -39,10 +39,10 @@ class AlertsAPI(Connected):
         self._write(lambda c: outbox.defer(c, ids, until))
 
     def alerts_sent_since(self, channel: str, since: datetime) -> int:
-        return outbox.sent_since(self.conn, channel, since)
+        return outbox.sent_since(self._conn, channel, since)
 
     def last_digest(self, channel: str) -> str | None:
-        return outbox.last_digest(self.conn, channel)
+        return outbox.last_digest(self._conn, channel)
 
     def mute_story(self, story_id: int) -> None:
         def mute(conn: sqlite3.Connection) -> None:
@@ -60,5 +60,5 @@ class AlertsAPI(Connected):
         return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
 
     def alert_counts(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self.query(
+        return {r[0]: r[1] for r in self._query(
             "SELECT state, count(*) FROM alerts GROUP BY state")}

@@ -31,7 +31,7 @@ from storage.records import (
     SourceRecord,
     TopicHit,
 )
-from tests.conftest import MakeSettings, source_toml
+from tests.conftest import MakeSettings, source_toml, sql
 from tests.server import Reply, TestServer
 
 TLS = Path(__file__).parent / "fixtures" / "tls"
@@ -69,7 +69,7 @@ def dispatch(settings: Settings, store: Store, now: datetime = NOW) -> Any:
 
 def states(store: Store) -> list[tuple[str, int, str | None]]:
     return [(r["state"], r["attempts"], r["last_error"])
-            for r in store.query("SELECT state, attempts, last_error FROM alerts ORDER BY id")]
+            for r in sql(store, "SELECT state, attempts, last_error FROM alerts ORDER BY id")]
 
 
 SLACK_TOML = """
@@ -153,7 +153,7 @@ def test_channel_failures_retry_or_fail_and_never_leak_the_url(
     queue(store, "slack", ["Envoy defects"])
     report = dispatch(settings, store)
     assert report.sent == 0
-    (row,) = store.query("SELECT * FROM alerts")
+    (row,) = sql(store, "SELECT * FROM alerts")
     assert row["state"] == state and row["last_error"]
     assert "SECRET-TOKEN" not in row["last_error"]
     if retry_at_least is not None:
@@ -331,11 +331,11 @@ def test_a_story_alerts_once_per_channel_even_from_a_later_fuller_copy(store: St
                        topics=HIT if with_alert else (),
                        alerts=(AlertRequest("console", NOW, "r"),) if with_alert else ())
     store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k1", False),)))
-    assert store.query("SELECT count(*) FROM alerts")[0][0] == 0  # a teaser below threshold
+    assert sql(store, "SELECT count(*) FROM alerts")[0][0] == 0  # a teaser below threshold
     later = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k2", True),)))
     assert later.alerts == 1  # the fuller copy matched: the story alerts now
     again = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k3", True),)))
-    assert again.alerts == 0 and store.query("SELECT count(*) FROM alerts")[0][0] == 1
+    assert again.alerts == 0 and sql(store, "SELECT count(*) FROM alerts")[0][0] == 1
 
 
 def test_rollups_once_per_threshold_and_mute(store: Store) -> None:
@@ -354,13 +354,13 @@ def test_rollups_once_per_threshold_and_mute(store: Store) -> None:
 
     for n in range(6):
         carry(n)
-    kinds = sorted(r[0] for r in store.query("SELECT kind FROM alerts"))
+    kinds = sorted(r[0] for r in sql(store, "SELECT kind FROM alerts"))
     assert kinds == ["pickup:3", "pickup:5", "story"]
-    story = store.query("SELECT id FROM stories")[0][0]
+    story = sql(store, "SELECT id FROM stories")[0][0]
     store.mute_story(story)
-    assert store.query("SELECT muted FROM stories")[0][0] == 1
+    assert sql(store, "SELECT muted FROM stories")[0][0] == 1
     assert carry(6) == 0  # the seventh outlet reaches a threshold, but the story is muted
-    assert store.query("SELECT count(*) FROM alerts WHERE kind = 'pickup:7'")[0][0] == 0
+    assert sql(store, "SELECT count(*) FROM alerts WHERE kind = 'pickup:7'")[0][0] == 0
 
 
 POLICY = {"console": ChannelPolicy("console", True, "immediate", 3600, 20, 600),

@@ -126,10 +126,10 @@ def test_disk_full_rolls_back_then_recovers(server: TestServer,
 
     async def go() -> tuple[str, str]:
         async with running(settings) as deps:
-            pages = deps.store.conn.execute("PRAGMA page_count").fetchone()[0]
-            deps.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a full disk
+            pages = deps.store._conn.execute("PRAGMA page_count").fetchone()[0]
+            deps.store._conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a full disk
             (first,) = await poll_sources(deps, ["full"])
-            deps.store.conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
+            deps.store._conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
             (second,) = await poll_sources(deps, ["full"])
             return first.outcome + ":" + (first.error or ""), second.outcome
     first, second = asyncio.run(go())

@@ -12,6 +12,7 @@ import pytest
 from monitor import dedup, wire
 from storage import Store
 from storage.records import ItemContent, ItemRevision, NewItem, PollRecord, SourceRecord
+from tests.conftest import sql
 from tests.dedup_set import Doc, labelled_docs, labelled_pairs
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
@@ -91,7 +92,7 @@ def test_stories_in_a_real_store_collapse_copies_and_keep_negatives_apart(
         store.record_poll(PollRecord(f"s{d.template}", NOW, "new", NOW + timedelta(minutes=5),
                                      new_items=(_item(d, f"Outlet {d.template}",
                                                       boiler[d.template]),)), matcher)
-    story_of = {r["entry_key"][4:]: r["story_id"] for r in store.query(
+    story_of = {r["entry_key"][4:]: r["story_id"] for r in sql(store,
         "SELECT entry_key, story_id FROM items")}
     by_story: dict[str, set[int]] = defaultdict(set)
     for d in docs:
@@ -103,7 +104,7 @@ def test_stories_in_a_real_store_collapse_copies_and_keep_negatives_apart(
     assert not merged  # no hard negative ever joins another story
     assert len(split) <= len(by_story) * 0.05
     # pickup counts count distinct outlets
-    row = store.query("SELECT max(outlet_count) AS m, max(item_count) AS n FROM stories")[0]
+    row = sql(store, "SELECT max(outlet_count) AS m, max(item_count) AS n FROM stories")[0]
     assert row["m"] <= 5 and row["n"] >= 5
 
 
@@ -118,10 +119,10 @@ def test_fuller_copy_becomes_representative_and_short_texts_need_exact(store: St
     second = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
         _item(updated, "B", set()),)), matcher)
     assert second.copies == 1 and second.joined_story_ids == first.new_story_ids
-    story = store.query("SELECT * FROM stories")[0]
+    story = sql(store, "SELECT * FROM stories")[0]
     assert story["outlet_count"] == 2
     assert story["representative_item_id"] == second.new_item_ids[0]
-    event = store.query("SELECT kind, item_id FROM story_events")[0]
+    event = sql(store, "SELECT kind, item_id FROM story_events")[0]
     assert event["kind"] == "representative"
     # a 20-word snippet is not judged by similarity, but the same snippet elsewhere is exact
     snippet = " ".join(base.text.split()[:20])
@@ -130,7 +131,7 @@ def test_fuller_copy_becomes_representative_and_short_texts_need_exact(store: St
     two = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
         _item(docs["en-03/base"], "B", set(), text=snippet),)), matcher)
     assert one.copies == 0 and two.copies == 1
-    kinds = [r[0] for r in store.query("SELECT match_kind FROM items ORDER BY id")]
+    kinds = [r[0] for r in sql(store, "SELECT match_kind FROM items ORDER BY id")]
     assert kinds == ["first", "near", "first", "exact"]
 
 
@@ -144,7 +145,7 @@ def test_same_url_from_an_aggregator_joins_the_story(store: Store) -> None:
     s = store.record_poll(PollRecord("agg", NOW, "new", NOW, new_items=(
         _item(d, "Own", set(), text="A teaser only.", url=url),)), dedup.Matcher())
     assert s.copies == 1
-    assert store.query("SELECT outlet_count, item_count FROM stories")[0][:] == (1, 2)
+    assert sql(store, "SELECT outlet_count, item_count FROM stories")[0][:] == (1, 2)
 
 
 def test_window_bounds_the_comparison(store: Store) -> None:
@@ -197,25 +198,25 @@ def test_rebuild_index_keeps_story_ids_and_records_detaches(store: Store) -> Non
     for d in docs:
         store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
             _item(d, f"Outlet {d.template}", set()),)), matcher)
-    before = dict(store.query("SELECT id, story_id FROM items"))
-    bands = store.query("SELECT count(*) FROM lsh_bands")[0][0]
+    before = dict(sql(store, "SELECT id, story_id FROM items"))
+    bands = sql(store, "SELECT count(*) FROM lsh_bands")[0][0]
 
     def fingerprint(outlet: str, text: str) -> dedup.Fingerprint:
         return dedup.fingerprint(text)
 
     report = store.rebuild_index(fingerprint, matcher, NOW, timedelta(days=14))
     assert report.detached == 0 and report.items == len(docs)
-    assert dict(store.query("SELECT id, story_id FROM items")) == before
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == bands
+    assert dict(sql(store, "SELECT id, story_id FROM items")) == before
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] == bands
 
     strict = dedup.Matcher(dedup.Thresholds(jaccard=1.01, containment=1.01, lead=1.01))
     report = store.rebuild_index(fingerprint, strict, NOW, timedelta(days=14))
     assert report.detached > 0
-    after = dict(store.query("SELECT id, story_id FROM items"))
+    after = dict(sql(store, "SELECT id, story_id FROM items"))
     moved = {i for i in before if after[i] != before[i]}
     assert len(moved) == report.detached
     assert all(before[i] in after.values() for i in before)  # old stories keep their ids
-    events = store.query("SELECT count(*) FROM story_events WHERE kind = 'detach'")[0][0]
+    events = sql(store, "SELECT count(*) FROM story_events WHERE kind = 'detach'")[0][0]
     assert events == report.detached
 
 
@@ -224,10 +225,10 @@ def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
     _source(store, "a", "A")
     store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(_item(d, "A", set()),)),
                       dedup.Matcher())
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] > 0
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] > 0
     assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14), dedup.Matcher()) == 1
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == 0
-    assert store.query("SELECT indexed FROM stories")[0][0] == 0
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] == 0
+    assert sql(store, "SELECT indexed FROM stories")[0][0] == 0
 
 
 @pytest.mark.parametrize(("lines", "agency"), [
@@ -276,7 +277,7 @@ def test_a_skipped_entry_revised_with_text_is_placed_like_a_new_item(store: Stor
         _revision(lone_id, _item(other, "A", set())))), matcher)
     assert revision.copies == 1 and revision.joined_story_ids == first.new_story_ids
     assert len(revision.new_story_ids) == 1
-    signed = {r[0] for r in store.query("SELECT item_id FROM signatures")}
+    signed = {r[0] for r in sql(store, "SELECT item_id FROM signatures")}
     assert {skipped_id, lone_id} <= signed
     later = store.record_poll(PollRecord("c", NOW, "new", NOW, new_items=(
         _item(other, "C", set(), url="https://c.example/copy"),)), matcher)
