@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import dedup
+from monitor.matching import dedup
 from storage import Store, stories
 from storage.records import Fingerprint, ItemContent, SourceRecord
 

@@ -36,8 +36,8 @@ def build(outlets: int, per_round: int, rounds: int) -> Any:
 
 
 async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(bench_config(Path(tmp), sim))

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from monitor.query_commands import fts_query
+from monitor.commands.queries import fts_query
 from storage import Store, queries
 
 RESULTS = Path(__file__).parent / "results"

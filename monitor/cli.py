@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import commands, query_commands
+from monitor.commands import operations as commands
+from monitor.commands import queries as query_commands
+from monitor.configuration.settings import find_config, load_settings
 from monitor.errors import ConfigError, MonitorError
-from monitor.logs import register_secret, setup_logging
-from monitor.settings import find_config, load_settings
+from monitor.service.logs import register_secret, setup_logging
 from storage import StorageError
 from storage.queries import BadQuery
 
@@ -134,7 +135,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "once":
         return asyncio.run(commands.once(settings, sources=args.source, every=args.all))
     if args.command == "run":
-        from monitor.daemon import run_daemon
+        from monitor.service.daemon import run_daemon
 
         return asyncio.run(run_daemon(settings))
     if args.command == "alerts":

@@ -1,8 +1,9 @@
 """The one exception tree of the daemon.
 
 Everything the monitor raises on purpose derives from :class:`MonitorError`; foreign exceptions
-(httpx/httpcore, feedparser, trafilatura, sqlite3) are translated where they enter: the HTTP client
-(`monitor.http`), the worker pool (`monitor.workers`) and the CLI boundary for storage errors.
+(httpx/httpcore, feedparser, trafilatura, sqlite3) are translated where they enter: the HTTP
+client (`monitor.fetching.http`), the worker pool (`monitor.workers`) and the CLI boundary for
+storage errors.
 Ordinary outcomes (304 Not Modified, an unchanged body, an entry skipped by the gate, an extraction
 that fell back to the feed text) are *values*, never exceptions.
 

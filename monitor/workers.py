@@ -5,7 +5,8 @@ take tens of seconds and crashes under threads) run here. Each worker is a separ
 a pipe; a task that overruns its hard timeout gets its worker killed and replaced, a worker that
 dies is replaced, and every worker is recycled after `recycle_after` tasks so memory cannot creep.
 Workers come from a forkserver that has imported the parsing libraries and filled
-trafilatura's lazy caches once (monitor.warmup), so a replacement starts in milliseconds, warm.
+trafilatura's lazy caches once (monitor.parsing.warmup), so a replacement starts in
+milliseconds, warm.
 
 Tasks are pure functions that their own modules register by name (`@task`); the pool knows none
 of them. Arguments and results cross the pipe by pickle, and so do failures, as `TaskFailure`
@@ -33,11 +34,12 @@ from typing import Any, TypeVar
 from monitor.errors import MonitorError, WorkerCrashed, WorkerTaskFailed, WorkerTimeout
 
 # The modules that define tasks (each registers its own with `@task`), imported by the
-# forkserver before it forks any worker (monitor.warmup also fills trafilatura's lazy caches).
+# forkserver before it forks any worker (monitor.parsing.warmup also fills trafilatura's
+# lazy caches).
 # The forkserver is started once per process, by its first user: a program that uses another
 # forkserver pool first must set this preload list itself.
-TASK_MODULES = ("monitor.feeds", "monitor.extract", "monitor.analysis")
-PRELOAD = ("monitor.workers", *TASK_MODULES, "trafilatura", "monitor.warmup")
+TASK_MODULES = ("monitor.parsing.feeds", "monitor.parsing.extract", "monitor.polling.analysis")
+PRELOAD = ("monitor.workers", *TASK_MODULES, "trafilatura", "monitor.parsing.warmup")
 
 _TASKS: dict[str, Callable[..., Any]] = {}
 _Task = TypeVar("_Task", bound=Callable[..., Any])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import Settings, load_settings
+from monitor.configuration.settings import Settings, load_settings
 from storage import Store
 from tests.server import TestServer
 

@@ -16,12 +16,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor import alert_rules, channels
-from monitor.alert_policy import AlertPolicy
-from monitor.alert_rules import AlertRule, ChannelPolicy
-from monitor.app import alerting
-from monitor.dispatch import Dispatcher
-from monitor.settings import Settings
+from monitor.alerts import channels
+from monitor.alerts import rules as alert_rules
+from monitor.alerts.dispatch import Dispatcher
+from monitor.alerts.policy import AlertPolicy
+from monitor.alerts.rules import AlertRule, ChannelPolicy
+from monitor.configuration.settings import Settings
+from monitor.service.app import alerting
 from storage import Store
 from storage.records import (
     AlertRequest,
@@ -176,7 +177,7 @@ def test_transient_failures_give_up_after_max_attempts(
 def test_webhook_gets_json_and_recovers_after_an_outage(
         slack: tuple[Settings, Store, TestServer], make_settings: MakeSettings) -> None:
     settings, store, server = slack
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     text = settings.config_path.read_text().replace(
         'channels = ["slack", "webhook"]', 'channels = ["webhook"]').replace(
@@ -196,7 +197,7 @@ def test_webhook_gets_json_and_recovers_after_an_outage(
 def test_flood_guard_switches_to_digests(slack: tuple[Settings, Store, TestServer],
                                          make_settings: MakeSettings) -> None:
     settings, store, server = slack
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     settings.config_path.write_text(settings.config_path.read_text().replace(
         "flood_max = 20", "flood_max = 2"))
@@ -254,7 +255,7 @@ def smtp() -> Iterator[tuple[_Inbox, int, int]]:
 
 def _email_settings(make_settings: MakeSettings, port: int, *, ca: bool = True,
                     password: str = "s3cret-pw") -> Settings:
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     settings = make_settings(extra=f"""
 [alerts]

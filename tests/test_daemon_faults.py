@@ -112,7 +112,7 @@ def test_disk_full_rolls_back_then_recovers(server: TestServer,
                                             make_settings: MakeSettings) -> None:
     import asyncio
 
-    from monitor.app import poll_sources, running
+    from monitor.service.app import poll_sources, running
 
     big = ("<p>" + "Workers at the refinery stopped work. " * 400 + "</p>").encode()
     items = "".join(f"<item><title>Strike {i}</title><link>{server.url(f'/a/{i}')}</link>"
@@ -145,7 +145,7 @@ def test_a_long_reader_does_not_stop_ingestion(server: TestServer,
                                                make_settings: MakeSettings) -> None:
     import asyncio
 
-    from monitor.app import maintain, poll_sources, running
+    from monitor.service.app import maintain, poll_sources, running
 
     server.route("/f", Reply(200, RSS, FEED))
     settings = make_settings(source_toml("r", server.url("/f")))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor import dedup, wire
+from monitor.matching import dedup, wire
 from storage import Store
 from storage.records import ItemContent, ItemRevision, NewItem, PollRecord, SourceRecord
 from tests.conftest import sql
@@ -243,7 +243,7 @@ def test_persian_datelines_and_trailing_credits(lines: list[str], agency: str) -
 def test_fingerprint_words_as_in_the_joined_normal_form() -> None:
     """Paragraphs are normalised one by one for speed; a joiner at a paragraph's edge (which
     joins words across it in the text's normal form) falls back to the joined form."""
-    from monitor.text import search_form, words
+    from monitor.matching.text import search_form, words
 
     for text in ("Protesters gathered\u00ad\nin the square " * 30,
                  "اعتراض\u200c\nکارگران در شهر " * 30,

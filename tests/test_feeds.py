@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from monitor.errors import ParseError
-from monitor.feeds import html_to_text, parse_feed, parse_listing, publisher_of
-from monitor.text import normalize
+from monitor.matching.text import normalize
+from monitor.parsing.feeds import html_to_text, parse_feed, parse_listing, publisher_of
 from tests.server import Reply
 
 HOST = "news.example"
@@ -121,7 +121,7 @@ def test_html_to_text_keeps_paragraphs() -> None:
 def test_huge_author_is_cut_before_feedparser_sees_it() -> None:
     """feedparser's author regex is quadratic (a 32 KB name took ~4 s): the bytes handed to
     feedparser hold at most 512 bytes of the name, cut without splitting a character."""
-    from monitor.feeds import _AUTHOR_CAP, _prepare_xml
+    from monitor.parsing.feeds import _AUTHOR_CAP, _prepare_xml
 
     name = "ن" * 20000  # two bytes each: the cut must not halve one
     body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
@@ -140,7 +140,7 @@ def test_author_cut_keeps_the_feed_well_formed() -> None:
     feedparser gets are short in every author field and still well-formed XML."""
     import lxml.etree
 
-    from monitor.feeds import _AUTHOR_CAP, _cut_authors
+    from monitor.parsing.feeds import _AUTHOR_CAP, _cut_authors
 
     body = ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
             'xmlns:a="http://www.w3.org/2005/Atom"><title>T</title><entry><title>x</title>'

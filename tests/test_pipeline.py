@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from monitor.app import poll_sources, running
-from monitor.pipeline import SourceReport
-from monitor.settings import Settings
+from monitor.configuration.settings import Settings
+from monitor.polling.pipeline import SourceReport
+from monitor.service.app import poll_sources, running
 from tests.conftest import MakeSettings, source_toml
 from tests.server import Reply, TestServer, drip_headers
 
@@ -312,7 +312,7 @@ def test_raw_html_is_kept_then_pruned_after_its_retention(
         server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from monitor.app import maintain
+    from monitor.service.app import maintain
 
     settings = make_settings(healthy(server))  # default retention: 30 days
     poll(settings)
@@ -378,7 +378,7 @@ def test_requests_to_one_host_are_spaced(server: TestServer, make_settings: Make
     text = settings.config_path.read_text().replace('host_spacing = "0s"',
                                                     'host_spacing = "200ms"')
     settings.config_path.write_text(text)
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
     poll(load_settings(settings.config_path, env={}))
     gaps = [b - a for a, b in zip(sorted(arrivals), sorted(arrivals)[1:], strict=False)]
     assert len(arrivals) == 4 and min(gaps) >= 0.18

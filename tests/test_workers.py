@@ -80,9 +80,9 @@ def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
     brings another; the worker's analysis equals the in-process one."""
     from pathlib import Path
 
-    from monitor.analysis import analyse
-    from monitor.settings import load_settings
-    from monitor.topics import TopicsConfig
+    from monitor.configuration.settings import load_settings
+    from monitor.matching.topics import TopicsConfig
+    from monitor.polling.analysis import analyse
     from monitor.workers import WorkerContext
 
     config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
@@ -109,7 +109,7 @@ def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
 def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
     """A task that brought a new context and failed leaves the worker's context unknown: the
     next task sends its context again instead of assuming the old one is still there."""
-    from monitor.topics import TopicsConfig
+    from monitor.matching.topics import TopicsConfig
     from monitor.workers import WorkerContext
 
     first, second = WorkerContext.of(TopicsConfig()), WorkerContext.of(TopicsConfig(aliases=(
@@ -125,7 +125,7 @@ def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
 
 
 def test_workers_start_with_the_extractor_caches_filled_by_the_forkserver() -> None:
-    """monitor.warmup runs in the forkserver: a fresh worker, and its replacement after a
+    """monitor.parsing.warmup runs in the forkserver: a fresh worker, and its replacement after a
     crash, already hold trafilatura's stop-word union instead of building it on a page."""
     async def go(pool: WorkerPool) -> tuple[bool, bool]:
         first = await pool.run("probe_warm", timeout=5.0)
@@ -141,8 +141,8 @@ def test_one_article_task_chooses_the_text_and_analyses_exactly_it() -> None:
     analysis keeps the extraction and leaves the analysis to the caller."""
     from pathlib import Path
 
-    from monitor.analysis import AnalysedArticle, analyse
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.polling.analysis import AnalysedArticle, analyse
     from monitor.workers import WorkerContext
 
     config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
