@@ -1,0 +1,1 @@
+"""The demo: a local simulator of fictional outlets and `monitor demo`, the whole job offline."""
