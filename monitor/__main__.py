@@ -1,3 +1,5 @@
+"""`python -m monitor`: the same as the `monitor` command."""
+
 import sys
 
 from monitor.cli import main

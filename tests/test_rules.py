@@ -10,7 +10,8 @@ import pytest
 from monitor.configuration.settings import load_settings
 from monitor.configuration.sources import load_topics
 from monitor.matching import topics
-from monitor.matching.rules import Document, RuleError, evaluate, parse
+from monitor.matching.rule_parser import RuleError, parse
+from monitor.matching.rules import Document, evaluate
 from tests.conftest import REPO, MakeSettings
 
 ALIASES = {"irgc": ("IRGC", "Revolutionary Guards", "سپاه پاسداران"),

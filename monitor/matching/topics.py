@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.matching import rules
-from monitor.matching.rules import Any_, Document, Node, Not, Phrase, RuleError
+from monitor.matching import rule_parser, rules
+from monitor.matching.rule_parser import RuleError
+from monitor.matching.rules import Any_, Document, Node, Not, Phrase
 from storage.records import TopicHit
 
 TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context"}
@@ -117,7 +118,7 @@ def load(data: dict[str, Any], path: Path, problems: list[str]) -> TopicsConfig:
             continue
         for s in spellings:
             try:
-                rules.term(s)
+                rule_parser.term(s)
             except RuleError as exc:
                 problems.append(f"{path}: aliases.{name}: {exc}")
         aliases[name] = tuple(spellings)
@@ -155,7 +156,7 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
             problems.append(f"{where}: {key}: required (a rule of the topic language)")
             continue
         try:
-            compiled[key] = rules.parse(text, aliases)
+            compiled[key] = rule_parser.parse(text, aliases)
         except RuleError as exc:
             problems.append(f"{where}: {key}: {exc}")
     context = raw.get("context", [])
