@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 # What the forkserver imports before it forks any worker (monitor.warmup also fills
 # trafilatura's lazy caches). It is started once per process, by its first user: a program
 # that uses another forkserver pool first must set this preload list itself.
-PRELOAD = ("monitor.workers", "monitor.feeds", "monitor.extract", "monitor.analysis",
-           "trafilatura", "monitor.warmup")
+PRELOAD = ("monitor.workers", "monitor.feeds", "monitor.sitemaps", "monitor.telegram",
+           "monitor.extract", "monitor.analysis", "trafilatura", "monitor.warmup")
 
 
 def _probe_sleep(seconds: float) -> float:
@@ -60,11 +60,15 @@ def _tasks() -> dict[str, Callable[..., Any]]:
     from monitor.analysis import analyse, extract_and_analyse
     from monitor.extract import extract_article
     from monitor.feeds import parse_feed, parse_listing
+    from monitor.sitemaps import parse_sitemap
+    from monitor.telegram import parse_telegram
 
     return {
         "analyse": analyse,
         "parse_feed": parse_feed,
         "parse_listing": parse_listing,
+        "parse_sitemap": parse_sitemap,
+        "parse_telegram": parse_telegram,
         "extract": extract_article,
         "extract_analyse": extract_and_analyse,
         "probe_sleep": _probe_sleep,

@@ -103,9 +103,15 @@ class Store(AlertsAPI, OperationsAPI):
                 return []
         except sqlite3.Error as exc:
             raise translate(exc) from None
-        with self.write():
-            pending = self.pending_migrations()
-            MIGRATIONS.apply(self.db)
+        # foreign keys are off while migrating (SQLite's table-rebuild procedure; a rebuild
+        # checks them itself before its transaction commits), and on again afterwards
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.write():
+                pending = self.pending_migrations()
+                MIGRATIONS.apply(self.db)
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
         return pending
 
     # -- sources ---------------------------------------------------------------------------------
@@ -122,9 +128,11 @@ class Store(AlertsAPI, OperationsAPI):
                 conn.execute(
                     """
                     INSERT INTO sources (id, name, kind, url, language, outlet, scope,
-                                         interval_seconds, enabled, added_at, next_check_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         interval_seconds, enabled, added_at, next_check_at,
+                                         affiliation, country)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
+                        affiliation = excluded.affiliation, country = excluded.country,
                         name = excluded.name, kind = excluded.kind, language = excluded.language,
                         outlet = excluded.outlet, scope = excluded.scope,
                         interval_seconds = excluded.interval_seconds, enabled = excluded.enabled,
@@ -134,7 +142,8 @@ class Store(AlertsAPI, OperationsAPI):
                         url = excluded.url
                     """,
                     (s.id, s.name, s.kind, s.url, s.language, s.outlet, s.scope,
-                     s.interval_seconds, int(s.enabled), iso(now), iso(now)),
+                     s.interval_seconds, int(s.enabled), iso(now), iso(now), s.affiliation,
+                     s.country),
                 )
             ids = [s.id for s in sources]
             marks = ",".join("?" * len(ids))
