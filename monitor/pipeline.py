@@ -126,8 +126,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         parsed = await _parse(deps, source, fetched)
         follow = source_kinds.kind_of(source).follow
         if follow is not None:  # a sitemap index's sitemaps, a channel's older messages
-            parsed = await follow(source_kinds.Follow(deps, source, fetches, now,
-                                                      state.last_success_at is None), parsed)
+            parsed = await follow(source_kinds.Follow.for_run(
+                deps, source, fetches, now, state.last_success_at is None), parsed)
         keys, guids, links = lookup_values(parsed.entries)
         known = deps.store.known_entries(source.id, keys, guids, links)
         plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run)

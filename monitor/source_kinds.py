@@ -25,10 +25,11 @@ from monitor.articles import ArticleResult
 from monitor.dates import plausible
 from monitor.errors import FetchError, ParseError, WorkerError
 from monitor.feeds import Entry, ParsedFeed
-from monitor.http import Fetched
+from monitor.http import Fetched, Fetcher
 from monitor.sources_config import KINDS, SourceConfig
 from monitor.telegram import links_article
 from monitor.text import clean_stored
+from monitor.workers import WorkerPool
 from storage.records import FetchLog, ItemContent
 
 if TYPE_CHECKING:
@@ -47,33 +48,39 @@ TELEGRAM_PAGES_BACK = 3  # older preview pages read on a channel's first poll
 class Follow:
     """What a kind's follow-up step may do: fetch (logged like every fetch) and parse."""
 
-    deps: Deps
-    source: SourceConfig
+    fetcher: Fetcher
+    pool: WorkerPool
+    parse_timeout: float
+    kind: SourceKind
     fetches: list[FetchLog]
     now: datetime
     first_poll: bool
 
+    @classmethod
+    def for_run(cls, deps: Deps, source: SourceConfig, fetches: list[FetchLog], now: datetime,
+                first_poll: bool) -> Follow:
+        return cls(deps.fetcher_for(source), deps.pool, deps.settings.extraction.parse_timeout,
+                   KIND[source.kind], fetches, now, first_poll)
+
     async def fetch(self, url: str, accept: str) -> Fetched:
-        fetcher = self.deps.fetcher_for(self.source)
-        kind = KIND[self.source.kind]
         started = time.monotonic()
         try:
-            got = await fetcher.fetch(url, accept=accept)
+            got = await self.fetcher.fetch(url, accept=accept)
         except FetchError as exc:
-            self.fetches.append(FetchLog(kind.purpose, url, self.now,
+            self.fetches.append(FetchLog(self.kind.purpose, url, self.now,
                                          int((time.monotonic() - started) * 1000),
                                          getattr(exc, "status", None), "error", error=str(exc)))
             raise
-        self.fetches.append(FetchLog(kind.purpose, url, self.now, got.duration_ms, got.status,
-                                     "ok", got.wire_bytes))
+        self.fetches.append(FetchLog(self.kind.purpose, url, self.now, got.duration_ms,
+                                     got.status, "ok", got.wire_bytes))
         return got
 
     async def parse(self, fetched: Fetched) -> ParsedFeed:
-        task = KIND[self.source.kind].parse_task
+        task = self.kind.parse_task
         try:
-            parsed: ParsedFeed = await self.deps.pool.run(
+            parsed: ParsedFeed = await self.pool.run(
                 task, fetched.body, fetched.content_type, fetched.final_url,
-                timeout=self.deps.settings.extraction.parse_timeout)
+                timeout=self.parse_timeout)
         except WorkerError as exc:
             raise as_parse_error(task, exc) from None
         return parsed

@@ -19,7 +19,8 @@ from monitor.units import parse_duration
 from monitor.urls import is_http_url
 
 SOURCE_KEYS = {"id", "name", "kind", "url", "language", "outlet", "scope", "interval", "enabled",
-               "robots", "robots_reason", "proxy", "affiliation", "country"}
+               "robots", "robots_reason", "proxy", "affiliation", "country",
+               "category"}
 REQUIRED_SOURCE_KEYS = ("id", "name", "kind", "url", "language", "outlet", "scope")
 KINDS = ("feed", "page", "sitemap", "telegram")  # each one object in monitor.source_kinds
 # who the outlet is: how it stands to the Iranian state, or what kind of publisher it is
@@ -50,6 +51,7 @@ class SourceConfig:
     proxy: str | None = None
     affiliation: str | None = None  # one of AFFILIATIONS
     country: str | None = None  # ISO 3166-1 alpha-2, e.g. "IR", "GB"
+    category: str | None = None  # free text, for OPML export ("Iran/Human rights")
 
     @property
     def gated(self) -> bool:
@@ -134,6 +136,7 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
         language=raw["language"], outlet=raw["outlet"].strip(), scope=raw["scope"],
         interval=interval, enabled=enabled, robots=robots, proxy=proxy,
         affiliation=raw.get("affiliation"), country=raw.get("country"),
+        category=raw.get("category"),
     )
 
 
@@ -146,6 +149,9 @@ def _who(raw: dict[str, Any], where: str, problems: list[str]) -> None:
     if country is not None and not (isinstance(country, str) and _COUNTRY.match(country)):
         problems.append(f"{where}: country: expected a two-letter ISO 3166 code such as "
                         f"'IR' or 'GB', got {country!r}")
+    category = raw.get("category")
+    if category is not None and not (isinstance(category, str) and 0 < len(category) <= 200):
+        problems.append(f"{where}: category: expected a short text")
 
 
 def load_sources(path: Path, default_interval: float, min_interval: float,

@@ -71,7 +71,10 @@ def _outside_links(text_el: lxml.html.HtmlElement | None, base: str) -> list[str
         return []
     out = []
     for a in text_el.iter("a"):
-        href = urljoin(base, (a.get("href") or "").strip())
+        raw = str(a.get("href") or "").strip()
+        if raw.startswith(("?", "#")):  # hashtag searches within the channel
+            continue
+        href = urljoin(base, raw)
         if is_http_url(href) and not is_telegram(href) and href not in out:
             out.append(href)
     return out
