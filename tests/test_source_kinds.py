@@ -216,3 +216,102 @@ def _telegram(handler: object, latest: bytes) -> None:
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+# -- configuration and schema -------------------------------------------------------------------
+
+
+def test_affiliation_country_and_telegram_urls_are_validated(make_settings: MakeSettings) -> None:
+    from monitor.errors import ConfigError
+
+    bad = (source("a", "feed", "http://x.org/f").replace('"independent"', '"friendly"')
+           + source("b", "feed", "http://x.org/g").replace('"GB"', '"Britain"')
+           + source("c", "telegram", "https://t.me/somechannel")
+           + source("d", "podcast", "http://x.org/p"))
+    with pytest.raises(ConfigError) as caught:
+        make_settings(bad)
+    text = "\n".join(caught.value.problems)
+    assert "source 'a': affiliation: expected one of state, state-aligned" in text
+    assert "source 'b': country: expected a two-letter ISO 3166 code" in text
+    assert "source 'c': url: a Telegram channel's public preview, https://t.me/s/NAME" in text
+    assert "source 'd': kind: expected one of feed, page, sitemap, telegram" in text
+    ok = make_settings(source("e", "telegram", "https://t.me/s/some_channel"))
+    assert ok.sources[0].affiliation == "independent" and ok.sources[0].country == "GB"
+
+
+def test_source_kind_check_is_removed_by_a_rebuild_that_keeps_everything(
+        tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from storage import Store
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="0006_source_kind_unchecked")
+    db.execute("INSERT INTO sources (id, name, kind, url, language, outlet, scope, "
+               "interval_seconds, added_at, next_check_at, etag) VALUES ('a', 'A', 'feed', "
+               "'http://x', 'en', 'A', 'topic', 60, 't', 't', 'W/1')")
+    db.execute("INSERT INTO items (source_id, entry_key, outlet, first_seen_at, status) "
+               "VALUES ('a', 'k', 'A', 't', 'ok')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE sources SET kind = 'telegram'")
+    db.conn.commit()
+    db.conn.close()
+    store = Store.open(path)
+    try:
+        assert store.query("PRAGMA foreign_keys")[0][0] == 1
+        assert store.query("SELECT etag FROM sources")[0][0] == "W/1"
+        assert store.query("SELECT count(*) FROM items")[0][0] == 1
+        assert {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                          "AND tbl_name = 'sources'")} >= {"sources_due"}
+        store.conn.execute("UPDATE sources SET kind = 'telegram', affiliation = 'state'")
+        with pytest.raises(sqlite3.IntegrityError):  # the scope CHECK is kept
+            store.conn.execute("UPDATE sources SET scope = 'everything'")
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced again
+            store.conn.execute("INSERT INTO items (source_id, entry_key, outlet, "
+                               "first_seen_at, status) VALUES ('nope', 'k', 'A', 't', 'ok')")
+    finally:
+        store.close()
+
+
+def test_who_reported_it_in_stories_show_and_canned_queries(
+        server: TestServer, make_settings: MakeSettings, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from monitor.cli import main
+    from tests.test_pipeline import RSS, rss
+
+    stories = {"state": "Ministry announces new fuel prices across the provinces",
+               "human-rights": "Monitor reports three executions in Ghezel Hesar prison"}
+    text = ""
+    for affiliation, title in stories.items():
+        sid = affiliation.replace("-", "")
+        words = " ".join(f"{w}{i}" for i, w in enumerate(title.split() * 40))
+        page = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+                f"<p>{words}.</p><p>{title}, {words[:400]}.</p></article></body></html>")
+        server.route(f"/{sid}/1", Reply(200, HTML, page.encode()))
+        server.route(f"/{sid}/feed", Reply(200, RSS, rss([(f"{sid}-1", server.url(f"/{sid}/1"),
+                                                           title)])))
+        text += source(sid, "feed", server.url(f"/{sid}/feed")).replace(
+            '"independent"', f'"{affiliation}"')
+    settings = make_settings(text)
+    assert all(r.outcome == "new" for r in poll(settings).values())
+    config = str(tmp_path / "monitor.toml")
+    assert main(["--config", config, "stories", "--json"]) == 0
+    listed = {s["headline"]: s for s in json.loads(capsys.readouterr().out)}
+    assert listed[stories["state"]]["first_affiliation"] == "state"
+    assert main(["--config", config, "show", str(listed[stories["state"]]["id"])]) == 0
+    assert "state/GB" in capsys.readouterr().out
+    metadata = json.loads((Path(__file__).parents[1] / "monitor" / "datasette" /
+                           "metadata.json").read_text(encoding="utf-8"))
+    queries = metadata["databases"]["DATABASE"]["queries"]
+    db = sqlite3.connect(tmp_path / "test.db")
+    state = db.execute(queries["stories_state_media_carried"]["sql"]).fetchall()
+    assert [row[-1] for row in state] == [stories["state"]]
+    only = db.execute(queries["stories_only_human_rights"]["sql"]).fetchall()
+    assert [row[-1] for row in only] == [stories["human-rights"]]
+    first = dict(r[:2] for r in db.execute(queries["first_reporter_by_affiliation"]["sql"]))
+    assert first == {"state": 1, "human-rights": 1}
+    db.close()
