@@ -144,7 +144,11 @@ async def _telegram_pages(ctx: Follow, parsed: ParsedFeed) -> ParsedFeed:
             break
         try:
             page = await ctx.parse(await ctx.fetch(older, PAGE_ACCEPT))
-        except (FetchError, ParseError) as exc:
+        except ParseError as exc:
+            if "no messages" in str(exc):  # before the channel's first message
+                break
+            return replace(parsed, entries=entries, problem=f"older messages: {exc}"[:300])
+        except FetchError as exc:
             return replace(parsed, entries=entries, problem=f"older messages: {exc}"[:300])
         known = {e.guid for e in entries}
         entries.extend(e for e in page.entries if e.guid not in known)

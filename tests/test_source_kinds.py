@@ -178,6 +178,7 @@ def test_telegram_channel_end_to_end(server: TestServer, make_settings: MakeSett
                                     language="fa"))
     report = poll(settings)["kavir-tg"]
     assert report.outcome == "new", report.error
+    assert report.problem is None  # paging back to the channel's beginning is no problem
     db = sqlite3.connect(tmp_path / "test.db")
     db.row_factory = sqlite3.Row
     items = {r["guid"]: r for r in db.execute("SELECT * FROM items")}
