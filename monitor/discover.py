@@ -96,7 +96,10 @@ async def discover(fetcher: Fetcher, pool: WorkerPool, parse_timeout: float,
                    url: str) -> list[Probe]:
     """Every source the URL is or points to, the URL's own kinds first. A failure to fetch
     the URL itself raises (FetchError): nothing else is tried then."""
-    kinds = ("telegram",) if is_telegram(url) or "/s/" in urlsplit(url).path else ()
+    path = urlsplit(url).path
+    if is_telegram(url) and not path.startswith("/s/") and path.strip("/").isidentifier():
+        url = f"https://t.me/s/{path.strip('/')}"  # the channel's page -> its public preview
+    kinds = ("telegram",) if is_telegram(url) or path.startswith("/s/") else ()
     first = await fetcher.fetch(url, accept=KIND["feed"].accept)
     found: list[Probe] = []
     for kind in (*kinds, "feed", "sitemap"):

@@ -18,6 +18,7 @@ from lxml import etree
 from monitor.errors import ParseError
 from monitor.sitemaps import _PARSER_OPTIONS
 from monitor.sources_config import KINDS, SourceConfig
+from monitor.telegram import is_telegram
 from monitor.text import one_line
 
 MAX_OPML_BYTES = 5 * 1024 * 1024
@@ -50,6 +51,8 @@ def read_opml(data: bytes) -> list[Subscription]:
         kind = outline.get("feedMonitorKind") or "feed"
         if not url and outline.get("type") == "link":
             url = (outline.get("url") or "").strip()
+        if is_telegram(url) and "/s/" in url:
+            kind = "telegram"
         if not url or kind not in KINDS:
             continue
         parents = [p.get("title") or p.get("text") or "" for p in outline.iterancestors("outline")]
