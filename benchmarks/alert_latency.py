@@ -21,8 +21,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from monitor.daemon import run_daemon
-from monitor.settings import load_settings
+from monitor.configuration.settings import load_settings
+from monitor.service.daemon import run_daemon
 from tests.server import Reply, TestServer
 
 RESULTS = Path(__file__).parent / "results"

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import dedup
+from monitor.matching import dedup
 from storage import Store, stories
 from storage.records import Fingerprint, ItemContent, SourceRecord
 
@@ -46,7 +46,7 @@ def synthetic(rng: random.Random, base: list[int] | None = None) -> Fingerprint:
 
 
 def add_items(store: Store, n: int, start: int) -> list[int]:
-    with store.write() as conn:
+    with store._transaction() as conn:
         conn.executemany(
             "INSERT INTO items (id, source_id, entry_key, outlet, title, first_seen_at, status) "
             "VALUES (?, 'bench', ?, 'Bench', 't', '2026-01-20T00:00:00Z', 'ok')",
@@ -61,7 +61,7 @@ def fill(store: Store, rng: random.Random, upto: int, have: int,
     while have < upto:
         batch = min(2000, upto - have)
         ids = add_items(store, batch, have + 1)
-        with store.write() as conn:
+        with store._transaction() as conn:
             for item_id in ids:
                 fp = synthetic(rng)
                 stories.assign(conn, item_id, "Bench", CONTENT, (), fp, matcher, NOW, since)
@@ -80,7 +80,7 @@ def measure(store: Store, rng: random.Random, have: int, keep: list[list[int]],
     for i, item_id in enumerate(ids):
         fp = synthetic(rng, rng.choice(keep) if i % 2 else None)
         started = time.perf_counter()
-        with store.write() as conn:
+        with store._transaction() as conn:
             a = stories.assign(conn, item_id, "Bench", CONTENT, (), fp, matcher, NOW, since)
         times.append((time.perf_counter() - started) * 1000)
         joined += not a.new_story
@@ -88,7 +88,7 @@ def measure(store: Store, rng: random.Random, have: int, keep: list[list[int]],
 
 
 def index_bytes(store: Store) -> int:
-    rows = store.query("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
+    rows = store._query("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
     wanted = ("signatures", "lsh_bands", "signatures_text_hash")
     return sum(r[1] for r in rows if r[0] in wanted)
 
@@ -112,7 +112,7 @@ def main() -> None:
             have = fill(store, rng, size, have, keep)
             fill_s = time.monotonic() - t0
             times, have, joined = measure(store, rng, have, keep, args.samples)
-            stored = store.query("SELECT count(*) FROM signatures")[0][0]
+            stored = store._query("SELECT count(*) FROM signatures")[0][0]
             results.append({
                 "stored_items": stored, "fill_seconds": round(fill_s, 1),
                 "per_item_ms": {"median": round(statistics.median(times), 3),

@@ -72,8 +72,8 @@ class Run:
 
 def monitor_run(sim: Any, profile: bool = False) -> Run:
     """One poll of every source, from a fresh database."""
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(bench_config(Path(tmp), sim))
@@ -106,7 +106,7 @@ def naive_run(sim: Any, outlets: int) -> tuple[float, int]:
     import trafilatura
     from trafilatura.settings import use_config
 
-    from monitor.extract import TRAFILATURA_OPTIONS
+    from monitor.parsing.extract import TRAFILATURA_OPTIONS
 
     config = use_config()
     config.set("DEFAULT", "SSRF_PROTECTION", "False")
@@ -128,7 +128,7 @@ def naive_run(sim: Any, outlets: int) -> tuple[float, int]:
 def _extract(args: tuple[str, str]) -> bool:
     import trafilatura
 
-    from monitor.extract import TRAFILATURA_OPTIONS
+    from monitor.parsing.extract import TRAFILATURA_OPTIONS
 
     return trafilatura.extract(args[1], url=args[0], **TRAFILATURA_OPTIONS) is not None
 
@@ -176,7 +176,7 @@ def make_simulator(args: argparse.Namespace, latency: float) -> Any:
 
 
 def main() -> None:
-    from monitor.decode import decode_document
+    from monitor.fetching.decode import decode_document
     from monitor.workers import PRELOAD
 
     # The floor's pool would otherwise start this process's forkserver first, without the

@@ -17,9 +17,9 @@ import statistics
 import time
 from pathlib import Path
 
-from monitor.decode import decode_document
 from monitor.demo.simulator import Simulator
-from monitor.extract import extract_article
+from monitor.fetching.decode import decode_document
+from monitor.parsing.extract import extract_article
 from monitor.workers import WorkerPool
 
 RESULTS = Path(__file__).parent / "results"

@@ -36,8 +36,8 @@ def build(outlets: int, per_round: int, rounds: int) -> Any:
 
 
 async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(bench_config(Path(tmp), sim))
@@ -60,7 +60,7 @@ async def run(sim: RemoteSimulator, target: int) -> dict[str, Any]:
                                                                      1),
                                   "main_rss_mib": round(rss_mib([os.getpid()]), 1)})
                     print(json.dumps(trace[-1]), flush=True)
-                stored = deps.store.query("SELECT count(*) FROM items")[0][0]
+                stored = deps.store._query("SELECT count(*) FROM items")[0][0]
     return {"articles": done, "items_stored": stored, "rounds": rounds,
             "seconds": round(time.monotonic() - started, 1),
             "peak_pss_mib": round(sampler.peak, 1), "after_first_round": trace[0],

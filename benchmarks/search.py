@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from monitor.query_commands import fts_query
+from monitor.commands.queries import fts_query
 from storage import Store, queries
 
 RESULTS = Path(__file__).parent / "results"
@@ -31,7 +31,7 @@ RARE = ["defector", "asylum", "bazaar", "strike", "اعتصاب", "پناهند�
 def fill(store: Store, n: int, rng: random.Random) -> None:
     vocab = [f"w{i}" for i in range(20000)]
     weights = [1 / (i + 1) for i in range(len(vocab))]
-    with store.write() as conn:
+    with store._transaction() as conn:
         conn.execute("INSERT INTO sources (id, name, kind, url, language, outlet, scope, "
                      "interval_seconds, added_at, next_check_at) VALUES ('b', 'B', 'feed', "
                      "'http://b/', 'en', 'B', 'topic', 900, '2026-01-01', '2026-01-01')")
@@ -46,7 +46,7 @@ def fill(store: Store, n: int, rng: random.Random) -> None:
                 words[rng.randrange(250)] = rng.choice(RARE)
             text = " ".join(words)
             rows.append((i + 1, f"k{i}", f"title {i} " + " ".join(words[:6]), text))
-        with store.write() as conn:
+        with store._transaction() as conn:
             conn.executemany(
                 "INSERT INTO items (id, source_id, entry_key, outlet, title, text, "
                 "first_seen_at, status) VALUES (?, 'b', ?, 'B', ?, ?, '2026-01-02', 'ok')", rows)
@@ -58,7 +58,7 @@ def timed(store: Store, query: str, repeats: int) -> dict[str, float]:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        queries.search(store.conn, fts_query(query), limit=20)
+        queries.search(store._conn, fts_query(query), limit=20)
         times.append((time.perf_counter() - t0) * 1000)
     return {"median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
             "max_ms": round(max(times), 1)}
@@ -66,7 +66,7 @@ def timed(store: Store, query: str, repeats: int) -> dict[str, float]:
 
 def export_peak(store: Store) -> tuple[int, float]:
     tracemalloc.start()
-    count = sum(1 for _ in queries.export(store.conn, since=None, topic=None))
+    count = sum(1 for _ in queries.export(store._conn, since=None, topic=None))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return count, peak / 1_048_576
@@ -87,7 +87,7 @@ def main() -> None:
         store = Store.open(Path(tmp) / "search2.db")
         fill(store, args.items, rng)
         fill_s = time.monotonic() - t0
-        df = {w: store.query("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?",
+        df = {w: store._query("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?",
                              (w,))[0][0] for w in ["iran", "defector", "asylum", "bazaar"]}
         result = {
             "items": args.items, "fill_seconds": round(fill_s, 1), "document_frequency": df,

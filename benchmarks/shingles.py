@@ -1,4 +1,4 @@
-"""Which shingles to use for dedup: the measurement behind `monitor.dedup.SHINGLE`.
+"""Which shingles to use for dedup: the measurement behind `monitor.matching.dedup.SHINGLE`.
 
 For each candidate kind (word 2/3/4-grams, character 4/5/6/7-grams without spaces) every doc of
 the labelled set (tests/dedup_set.py: copies and hard negatives in English and Persian, rendered
@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from monitor import dedup
+from monitor.matching import dedup
 from tests.dedup_set import labelled_docs, labelled_pairs
 
 KINDS = ("w2", "w3", "w4", "c4", "c5", "c6", "c7")

@@ -26,8 +26,8 @@ RESULTS = Path(__file__).parent / "results"
 
 
 async def soak(count: int, minutes: float) -> dict[str, Any]:
-    from monitor.app import maintain, poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import maintain, poll_sources, running
 
     server, _, cycle = start_server(count, 2)  # the "new" phase: articles all the time
     samples: list[tuple[float, float]] = []

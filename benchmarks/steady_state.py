@@ -130,8 +130,8 @@ def write_config(folder: Path, count: int) -> Path:
 
 
 async def run(count: int, cycles: int) -> dict[str, Any]:
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     server, mode, cycle = start_server(count, 0)
     results: dict[str, Any] = {}

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor import commands, query_commands
+from monitor.commands import operations as commands
+from monitor.commands import queries as query_commands
+from monitor.configuration.settings import Settings, find_config, load_settings
 from monitor.errors import ConfigError, MonitorError
-from monitor.logs import register_secret, setup_logging
-from monitor.settings import Settings, find_config, load_settings
+from monitor.service.logs import register_secret, setup_logging
 from storage import StorageError
 from storage.queries import BadQuery
 
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sources_parser(parser: argparse.ArgumentParser) -> None:
-    from monitor.sources_config import AFFILIATIONS, KINDS
+    from monitor.configuration.sources import AFFILIATIONS, KINDS
 
     actions = parser.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
     actions.add_parser("list", help="sources with kind, affiliation, health and next check")
@@ -120,7 +121,7 @@ def _sources_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _sources(settings: Settings, args: argparse.Namespace) -> int:
-    from monitor import source_commands as sc
+    from monitor.commands import sources as sc
 
     action = args.sources_command
     if action == "list":
@@ -178,7 +179,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "once":
         return asyncio.run(commands.once(settings, sources=args.source, every=args.all))
     if args.command == "run":
-        from monitor.daemon import run_daemon
+        from monitor.service.daemon import run_daemon
 
         return asyncio.run(run_daemon(settings))
     if args.command == "alerts":

@@ -1,8 +1,9 @@
 """The one exception tree of the daemon.
 
 Everything the monitor raises on purpose derives from :class:`MonitorError`; foreign exceptions
-(httpx/httpcore, feedparser, trafilatura, sqlite3) are translated where they enter: the HTTP client
-(`monitor.http`), the worker pool (`monitor.workers`) and the CLI boundary for storage errors.
+(httpx/httpcore, feedparser, trafilatura, sqlite3) are translated where they enter: the HTTP
+client (`monitor.fetching.http`), the worker pool (`monitor.workers`) and the CLI boundary for
+storage errors.
 Ordinary outcomes (304 Not Modified, an unchanged body, an entry skipped by the gate, an extraction
 that fell back to the feed text) are *values*, never exceptions.
 
@@ -20,7 +21,8 @@ that fell back to the feed text) are *values*, never exceptions.
     ├── ParseError                  the body is not a usable feed or listing page
     ├── WorkerError                 the CPU worker pool could not finish a task
     │   ├── WorkerTimeout           the task ran over its hard timeout; the worker was killed
-    │   └── WorkerCrashed           the worker process died (segfault, OOM, kill)
+    │   ├── WorkerCrashed           the worker process died (segfault, OOM, kill)
+    │   └── WorkerTaskFailed        the task raised something else; `.type_name` names it
     └── ChannelError                an alert channel did not take a message; `.permanent` says
                                     whether a retry can help, `.retry_after` what it asked for
 
@@ -44,8 +46,10 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """An HTTP fetch failed. The message is one line, safe to store and log (no secrets)."""
+    """An HTTP fetch failed. The message is one line, safe to store and log (no secrets).
+    `status` is the HTTP status when the server answered (None otherwise)."""
 
+    status: int | None = None
     retry_after: float | None = None
 
 
@@ -74,10 +78,15 @@ class BodyTooLarge(FetchError):
 
 
 class HTTPStatusError(FetchError):
+    status: int
+
     def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         self.status = status
         self.retry_after = retry_after
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[HTTPStatusError], tuple[int, str, float | None]]:
+        return (HTTPStatusError, (self.status, str(self), self.retry_after))
 
 
 class ParseError(MonitorError):
@@ -94,6 +103,15 @@ class WorkerTimeout(WorkerError):
 
 class WorkerCrashed(WorkerError):
     pass
+
+
+class WorkerTaskFailed(WorkerError):
+    def __init__(self, message: str, type_name: str = "Exception") -> None:
+        super().__init__(message)
+        self.type_name = type_name
+
+    def __reduce__(self) -> tuple[type[WorkerTaskFailed], tuple[str, str]]:
+        return (WorkerTaskFailed, (str(self), self.type_name))
 
 
 class ChannelError(MonitorError):

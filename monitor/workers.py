@@ -5,9 +5,12 @@ take tens of seconds and crashes under threads) run here. Each worker is a separ
 a pipe; a task that overruns its hard timeout gets its worker killed and replaced, a worker that
 dies is replaced, and every worker is recycled after `recycle_after` tasks so memory cannot creep.
 Workers come from a forkserver that has imported the parsing libraries and filled
-trafilatura's lazy caches once (monitor.warmup), so a replacement starts in milliseconds, warm.
+trafilatura's lazy caches once (monitor.parsing.warmup), so a replacement starts in
+milliseconds, warm.
 
-Task names map to pure functions in `TASKS`; arguments and results cross the pipe by pickle.
+Tasks are pure functions that their own modules register by name (`@task`); the pool knows none
+of them. Arguments and results cross the pipe by pickle, and so do failures, as `TaskFailure`
+values: our own errors (a `ParseError`, say) arrive as themselves, others as `WorkerTaskFailed`.
 A task may take a *context* (a `WorkerContext`: the topic rules, say) as its first argument:
 each worker unpickles it once and keeps it until a task brings a context with another key.
 """
@@ -16,39 +19,97 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
+import importlib
 import multiprocessing
 import os
 import pickle
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from monitor.errors import WorkerCrashed, WorkerError, WorkerTimeout
+from monitor.errors import MonitorError, WorkerCrashed, WorkerTaskFailed, WorkerTimeout
 
-if TYPE_CHECKING:
-    from monitor.analysis import WorkerContext
+# The modules that define tasks (each registers its own with `@task`), imported by the
+# forkserver before it forks any worker (monitor.parsing.warmup also fills trafilatura's
+# lazy caches).
+# The forkserver is started once per process, by its first user: a program that uses another
+# forkserver pool first must set this preload list itself.
+TASK_MODULES = ("monitor.parsing.feeds", "monitor.parsing.sitemaps", "monitor.parsing.telegram",
+                "monitor.parsing.extract", "monitor.polling.analysis")
+PRELOAD = ("monitor.workers", *TASK_MODULES, "trafilatura", "monitor.parsing.warmup")
+
+_TASKS: dict[str, Callable[..., Any]] = {}
+_Task = TypeVar("_Task", bound=Callable[..., Any])
 
 
-# What the forkserver imports before it forks any worker (monitor.warmup also fills
-# trafilatura's lazy caches). It is started once per process, by its first user: a program
-# that uses another forkserver pool first must set this preload list itself.
-PRELOAD = ("monitor.workers", "monitor.feeds", "monitor.sitemaps", "monitor.telegram",
-           "monitor.extract", "monitor.analysis", "trafilatura", "monitor.warmup")
+def task(name: str) -> Callable[[_Task], _Task]:
+    """Register a pure function as the worker task `name` (the pool itself knows none)."""
+    def register(fn: _Task) -> _Task:
+        _TASKS[name] = fn
+        return fn
+    return register
 
 
+@dataclass(frozen=True)
+class TaskFailure:
+    """A task's exception as it crosses the pipe: our own errors travel as themselves
+    (`error`); anything else by its type name and message."""
+
+    task: str
+    type_name: str
+    message: str
+    error: MonitorError | None = None
+
+    @classmethod
+    def of(cls, name: str, exc: Exception) -> TaskFailure:
+        own = exc if isinstance(exc, MonitorError) and _transferable(exc) else None
+        return cls(name, type(exc).__name__, str(exc)[:500], own)
+
+    def exception(self) -> MonitorError:
+        if self.error is not None:
+            return self.error
+        return WorkerTaskFailed(f"{self.task} failed: {self.type_name}: {self.message}",
+                                type_name=self.type_name)
+
+
+def _transferable(exc: Exception) -> bool:
+    try:
+        return isinstance(pickle.loads(pickle.dumps(exc)), type(exc))
+    except Exception:
+        return False
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """An object workers keep between tasks, known by the digest of its pickle."""
+
+    key: str
+    blob: bytes
+
+    @classmethod
+    def of(cls, value: object) -> WorkerContext:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.sha1(blob).hexdigest(), blob)
+
+
+@task("probe_sleep")
 def _probe_sleep(seconds: float) -> float:
     """Diagnostics: hold a worker busy (used by `monitor` self-checks and the pool's tests)."""
     time.sleep(seconds)
     return seconds
 
 
+@task("probe_crash")
 def _probe_crash() -> None:
     """Diagnostics: die the way a segfaulting extractor dies."""
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+@task("probe_warm")
 def _probe_warm() -> bool:
     """Diagnostics: whether this worker inherited trafilatura's caches from the forkserver."""
     from trafilatura import external
@@ -56,30 +117,10 @@ def _probe_warm() -> bool:
     return bool(external.JT_STOPLIST)
 
 
-def _tasks() -> dict[str, Callable[..., Any]]:
-    from monitor.analysis import analyse, extract_and_analyse
-    from monitor.extract import extract_article
-    from monitor.feeds import parse_feed, parse_listing
-    from monitor.sitemaps import parse_sitemap
-    from monitor.telegram import parse_telegram
-
-    return {
-        "analyse": analyse,
-        "parse_feed": parse_feed,
-        "parse_listing": parse_listing,
-        "parse_sitemap": parse_sitemap,
-        "parse_telegram": parse_telegram,
-        "extract": extract_article,
-        "extract_analyse": extract_and_analyse,
-        "probe_sleep": _probe_sleep,
-        "probe_crash": _probe_crash,
-        "probe_warm": _probe_warm,
-    }
-
-
 def _child_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    tasks = _tasks()
+    for module in TASK_MODULES:  # already imported by the forkserver: this only looks them up
+        importlib.import_module(module)
     context: tuple[str, Any] = ("", None)
     while True:
         try:
@@ -97,13 +138,14 @@ def _child_main(conn: Connection) -> None:
                 if context[0] != key:
                     raise RuntimeError("the task's context was never sent to this worker")
                 args = (context[1], *args)
-            reply: tuple[str, Any] = ("ok", tasks[name](*args))
-        except Exception as exc:  # reported to the parent as a WorkerError with the type
-            reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+            reply: tuple[str, Any] = ("ok", _TASKS[name](*args))
+        except Exception as exc:  # reported to the parent as a typed value
+            reply = ("error", TaskFailure.of(name, exc))
         try:
             conn.send(reply)
         except Exception as exc:  # an unpicklable result
-            conn.send(("error", f"result not transferable: {type(exc).__name__}"))
+            conn.send(("error", TaskFailure(name, type(exc).__name__,
+                                            "result not transferable")))
 
 
 class _Worker:
@@ -150,7 +192,7 @@ class _Worker:
         if context is not None:  # after a failure, which context it holds is unknown: resend
             self.context_key = context.key if status == "ok" else ""
         if status == "error":
-            raise WorkerError(f"{name} failed: {value}")
+            raise value.exception()
         return value
 
     def stop(self, kill: bool = False) -> None:

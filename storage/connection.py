@@ -7,63 +7,73 @@ errors become `StorageError`s here, in one place.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
 from storage.errors import DatabaseLocked, StorageError
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 def translate(exc: sqlite3.Error) -> StorageError:
+    """The one translation of sqlite3's errors into the storage tree."""
     message = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in message:
         return DatabaseLocked(f"database is locked by another process ({message})")
     return StorageError(f"database error: {message}")
 
 
+def translated(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A Store method whose sqlite3 errors leave it as `StorageError`s (see `translate`)."""
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise translate(exc) from None
+    return wrapper
+
+
 class Connected:
     """One SQLite connection: write transactions, reads, errors translated."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+        self._conn = conn
         self.path = path
-        self.db = Database(conn)
+        self._db = Database(conn)
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, opened with BEGIN IMMEDIATE; rolled back on any exception."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate(exc) from None
         try:
-            yield self.conn
+            yield self._conn
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         try:
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise translate(exc) from None
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        try:
-            return list(self.conn.execute(sql, params))
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+    @translated
+    def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(self._conn.execute(sql, params))
 
+    @translated
     def _write(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        try:
-            with self.write() as conn:
-                return fn(conn)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        with self._transaction() as conn:
+            return fn(conn)

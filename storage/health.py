@@ -86,9 +86,21 @@ def stopped(conn: sqlite3.Connection, now: datetime) -> None:
     conn.execute("UPDATE daemon SET stopped_at = ? WHERE id = 1", (iso(now),))
 
 
-def daemon_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute("SELECT * FROM daemon WHERE id = 1").fetchone()
-    return row
+@dataclass(frozen=True)
+class DaemonState:
+    """The daemon's row: who runs it, since when, its last heartbeat, whether it stopped."""
+
+    pid: int
+    host: str
+    started_at: str
+    heartbeat_at: str
+    stopped_at: str | None
+
+
+def daemon_state(conn: sqlite3.Connection) -> DaemonState | None:
+    row = conn.execute("SELECT pid, host, started_at, heartbeat_at, stopped_at FROM daemon "
+                       "WHERE id = 1").fetchone()
+    return DaemonState(*row) if row is not None else None
 
 
 def prune_fetches(conn: sqlite3.Connection, before: datetime) -> int:

@@ -23,11 +23,8 @@ from storage.records import AlertRequest, AlertRow, TopicHit, iso
 def enqueue(conn: sqlite3.Connection, story_id: int, item_id: int, requests: Iterable[AlertRequest],
             now: datetime) -> int:
     """Queue a story's alert on each requested channel unless it already alerted there."""
-    muted = conn.execute("SELECT muted FROM stories WHERE id = ?", (story_id,)).fetchone()
     added = 0
     for r in requests:
-        if muted and muted[0]:
-            continue
         cur = conn.execute(
             "INSERT OR IGNORE INTO alerts (story_id, item_id, channel, kind, state, created_at, "
             "next_attempt_at, payload, digest) VALUES (?, ?, ?, 'story', 'pending', ?, ?, ?, ?)",
@@ -39,15 +36,10 @@ def enqueue(conn: sqlite3.Connection, story_id: int, item_id: int, requests: Ite
 
 def rollups(conn: sqlite3.Connection, story_id: int, thresholds: Iterable[int],
             now: datetime) -> int:
-    """Queue "now carried by N outlets" on channels where the story already alerted."""
-    story = conn.execute("SELECT outlet_count, muted FROM stories WHERE id = ?",
-                         (story_id,)).fetchone()
-    if story is None or story["muted"]:
-        return 0
+    """Queue "now carried by N outlets" (one per threshold the policy says the story has
+    reached) on the channels where the story already alerted, once each."""
     added = 0
     for n in thresholds:
-        if story["outlet_count"] < n:
-            continue
         cur = conn.execute(
             "INSERT OR IGNORE INTO alerts (story_id, item_id, channel, kind, state, created_at, "
             "next_attempt_at, payload, digest) SELECT story_id, NULL, channel, ?, 'pending', ?, "

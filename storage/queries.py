@@ -2,7 +2,7 @@
 
 All of them read through the normal connection; none takes the write lock, so they run while
 the daemon writes. Search goes through `items_fts`, whose columns hold *normalised* text: the
-caller normalises the query the same way (monitor.text.search_form).
+caller normalises the query the same way (monitor.matching.text.search_form).
 """
 
 from __future__ import annotations

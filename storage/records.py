@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -85,6 +85,36 @@ class FetchLog:
 
 
 @dataclass(frozen=True)
+class StoredText:
+    """An article another source already downloaded (found by its canonical URL)."""
+
+    item_id: int
+    source_id: str
+    canonical_url: str
+    title: str
+    text: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    status: str
+    declared_canonical_url: str | None
+    agency: str | None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """An article page kept in `raw_pages`, with what re-extraction needs of its item."""
+
+    item_id: int
+    outlet: str
+    title: str
+    language: str | None
+    url: str
+    content_type: str | None
+    html: bytes
+
+
+@dataclass(frozen=True)
 class RawPage:
     url: str
     fetched_at: datetime
@@ -162,6 +192,31 @@ class StoryMatcher(Protocol):
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where an item stands right after story assignment, inside the write transaction: the
+    facts a `PollPolicy` decides on."""
+
+    story_id: int
+    item_id: int
+    new_story: bool
+    outlet_count: int
+    muted: bool
+
+
+class PollPolicy(Protocol):
+    """The monitor's decisions inside `Store.record_poll`: which alerts a placed item queues,
+    which pickup roll-ups its story has reached, when it is first revisited. Storage writes
+    what it is told; without a policy it queues the alerts as requested and nothing else."""
+
+    def story_alerts(self, placed: Placement,
+                     wanted: tuple[AlertRequest, ...]) -> tuple[AlertRequest, ...]: ...
+
+    def rollups(self, placed: Placement) -> tuple[int, ...]: ...
+
+    def first_revisit(self, placed: Placement, now: datetime) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
 class TopicHit:
     topic: str
     score: float
@@ -176,6 +231,26 @@ class AlertRequest:
     due_at: datetime  # now for immediate channels, the next digest time otherwise
     rule: str
     digest: bool = False
+
+
+@dataclass(frozen=True)
+class ItemRefresh:
+    """An item's content extracted again (a revisit, or `reextract` over stored HTML): title,
+    text, search forms, language, topics and dedup signature are replaced together.
+    `keep_version`: the old title and text go to `item_versions` with `reason` when they
+    differ (a publisher's change; a re-extraction is the monitor's own and keeps none)."""
+
+    item_id: int
+    title: str
+    text: str
+    language: str
+    search_title: str
+    search_text: str
+    agency: str | None
+    topics: tuple[TopicHit, ...]
+    fingerprint: Fingerprint | None
+    reason: str
+    keep_version: bool = True
 
 
 @dataclass(frozen=True)
@@ -223,7 +298,6 @@ class PollRecord:
     error: str | None = None
     problem: str | None = None  # a tolerated defect (e.g. truncated XML): noted, not counted
     publish_gap_s: float | None = None  # smoothed gap between new items, when it changed
-    revisit_after: timedelta | None = None  # first revisit of an item whose story alerts
     fetches: tuple[FetchLog, ...] = ()
     new_items: tuple[NewItem, ...] = ()
     revisions: tuple[ItemRevision, ...] = ()

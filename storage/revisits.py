@@ -3,6 +3,8 @@
 When a story first alerts, its triggering item is scheduled for revisits (`alerts.revisits`
 offsets). A revisit that finds a new headline or text keeps the old one in `item_versions`
 (reason ``revisit``); a 404, 410 or a redirect to a section page records the removal with time.
+`refresh` is the one way an item's content is replaced after it was stored (revisits and
+re-extraction alike).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.records import iso
+from storage import outbox, stories
+from storage.records import ItemRefresh, StoryMatcher, iso
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class Due:
     title: str
     text: str | None
     revisits: int
+    outlet: str = ""
+    language: str | None = None
 
 
 def schedule_first(conn: sqlite3.Connection, item_id: int, at: datetime) -> None:
@@ -31,47 +36,47 @@ def schedule_first(conn: sqlite3.Connection, item_id: int, at: datetime) -> None
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Due]:
     rows = conn.execute(
-        "SELECT id, source_id, url, title, text, revisits FROM items "
+        "SELECT id, source_id, url, title, text, revisits, outlet, language FROM items "
         "WHERE next_revisit_at IS NOT NULL AND next_revisit_at <= ? AND url IS NOT NULL "
         "ORDER BY next_revisit_at LIMIT ?", (iso(now), limit)).fetchall()
-    return [Due(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [Due(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
 
 def record(conn: sqlite3.Connection, item_id: int, now: datetime, next_at: datetime | None,
-           *, removed: str | None = None, title: str | None = None,
-           text: str | None = None, search_title: str = "", search_text: str = "") -> None:
-    """One revisit's outcome: removed, changed (old version kept), or the same."""
+           *, removed: str | None = None) -> None:
+    """One revisit: counted and rescheduled; a removal ends the item's revisits. A changed
+    text is written by `refresh` in the same transaction."""
     conn.execute("UPDATE items SET revisits = revisits + 1, next_revisit_at = ? WHERE id = ?",
                  (iso(next_at) if next_at else None, item_id))
     if removed is not None:
         conn.execute("UPDATE items SET removed_at = ?, removed_detail = ?, next_revisit_at = NULL "
                      "WHERE id = ?", (iso(now), removed, item_id))
-        return
-    if title is None or text is None:
-        return
-    old = conn.execute("SELECT title, text, published_at FROM items WHERE id = ?",
-                       (item_id,)).fetchone()
-    if old["title"] == title and old["text"] == text:
-        return
-    conn.execute("INSERT INTO item_versions (item_id, title, text, published_at, replaced_at, "
-                 "reason) VALUES (?, ?, ?, ?, ?, 'revisit')",
-                 (item_id, old["title"], old["text"], old["published_at"], iso(now)))
-    conn.execute("UPDATE items SET title = ?, text = ?, word_count = ?, fetched_at = ? "
-                 "WHERE id = ?", (title, text, len(text.split()), iso(now), item_id))
-    conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
-    conn.execute("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                 (item_id, search_title, search_text))
 
 
-def replace_text(conn: sqlite3.Connection, item_id: int, text: str, search_text: str,
-                 title: str, search_title: str) -> bool:
-    """Re-extraction from stored HTML: refresh text and search columns; True if it changed."""
-    old = conn.execute("SELECT text FROM items WHERE id = ?", (item_id,)).fetchone()
-    if old is None or old[0] == text:
+def refresh(conn: sqlite3.Connection, r: ItemRefresh, matcher: StoryMatcher | None,
+            now: datetime) -> bool:
+    """Replace an item's content (title, text, search columns, topics, signature) as one;
+    True when the title or text changed (nothing is written otherwise)."""
+    old = conn.execute("SELECT title, text, published_at, story_id FROM items WHERE id = ?",
+                       (r.item_id,)).fetchone()
+    if old is None or (old["title"] == r.title and old["text"] == r.text):
         return False
-    conn.execute("UPDATE items SET text = ?, word_count = ? WHERE id = ?",
-                 (text, len(text.split()), item_id))
-    conn.execute("DELETE FROM items_fts WHERE rowid = ?", (item_id,))
+    if r.keep_version:
+        conn.execute("INSERT INTO item_versions (item_id, title, text, published_at, "
+                     "replaced_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                     (r.item_id, old["title"], old["text"], old["published_at"], iso(now),
+                      r.reason))
+    conn.execute("UPDATE items SET title = ?, text = ?, word_count = ?, fetched_at = ?, "
+                 "language = ?, agency = coalesce(?, agency) WHERE id = ?",
+                 (r.title, r.text, len(r.text.split()), iso(now), r.language, r.agency,
+                  r.item_id))
+    conn.execute("DELETE FROM items_fts WHERE rowid = ?", (r.item_id,))
     conn.execute("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                 (item_id, search_title, search_text))
+                 (r.item_id, r.search_title, r.search_text))
+    outbox.write_topics(conn, r.item_id, r.topics)
+    if r.fingerprint is not None and matcher is not None:
+        stories.update_signature(conn, r.item_id, r.fingerprint, matcher, now)
+    if old["story_id"] is not None:
+        conn.execute("UPDATE stories SET headline = ? WHERE id = ? AND representative_item_id = ?",
+                     (r.title, old["story_id"], r.item_id))
     return True

@@ -13,21 +13,27 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from storage import boilerplate, outbox, revisits, stories
-from storage.connection import translate
+from storage.connection import translated
 from storage.errors import NotFound, SchemaTooNew, StorageError
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
+    AlertRequest,
     ItemContent,
+    ItemRevision,
     KnownEntry,
     NewItem,
+    Placement,
+    PollPolicy,
     PollRecord,
     PollSummary,
     SourceRecord,
     SourceState,
+    StoredText,
     StoryMatcher,
     iso,
     parse_iso,
@@ -48,25 +54,23 @@ class Store(AlertsAPI, OperationsAPI):
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
+    @translated
     def open(cls, path: Path | str, *, busy_timeout: float = 5.0, migrate: bool = True,
              readonly: bool = False) -> Store:
         path = Path(path)
-        try:
-            if readonly:
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                                       timeout=busy_timeout, check_same_thread=False)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout,
-                                       check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                                   timeout=busy_timeout, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout,
+                                   check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
         store = cls(conn, path)
         store.check_schema()
         if migrate and not readonly:
@@ -74,13 +78,13 @@ class Store(AlertsAPI, OperationsAPI):
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
     def check_schema(self) -> None:
         """Refuse a file written by a newer version (migrations we do not know)."""
         known = {m.name for m in MIGRATIONS._migrations}
         try:
-            applied = {m.name for m in MIGRATIONS.applied(self.db)}
+            applied = {m.name for m in MIGRATIONS.applied(self._db)}
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path}: not a feed-monitor database ({exc})") from None
         unknown = applied - known
@@ -91,27 +95,25 @@ class Store(AlertsAPI, OperationsAPI):
             )
 
     def pending_migrations(self) -> list[str]:
-        return [m.name for m in MIGRATIONS.pending(self.db)]
+        return [m.name for m in MIGRATIONS.pending(self._db)]
 
+    @translated
     def migrate(self) -> list[str]:
         """Apply pending migrations under the write lock; returns the names applied.
 
         An up-to-date file takes no lock at all, so commands open it while another process
         holds a long write transaction."""
-        try:
-            if not self.pending_migrations():
-                return []
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        if not self.pending_migrations():
+            return []
         # foreign keys are off while migrating (SQLite's table-rebuild procedure; a rebuild
         # checks them itself before its transaction commits), and on again afterwards
-        self.conn.execute("PRAGMA foreign_keys = OFF")
+        self._conn.execute("PRAGMA foreign_keys = OFF")
         try:
-            with self.write():
+            with self._transaction():
                 pending = self.pending_migrations()
-                MIGRATIONS.apply(self.db)
+                MIGRATIONS.apply(self._db)
         finally:
-            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA foreign_keys = ON")
         return pending
 
     # -- sources ---------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ class Store(AlertsAPI, OperationsAPI):
         A new source is due at once.
         """
         sources = list(sources)
-        with self.write() as conn:
+        with self._transaction() as conn:
             for s in sources:
                 conn.execute(
                     """
@@ -154,7 +156,7 @@ class Store(AlertsAPI, OperationsAPI):
         """Sources whose next check has come. With `horizon`, also those scheduled further
         ahead than it: after the clock jumped back, they would otherwise wait that long."""
         far = iso(now + horizon) if horizon is not None else "9999"
-        rows = self.query(
+        rows = self._query(
             "SELECT id FROM sources WHERE enabled = 1 AND (next_check_at <= ? OR "
             "next_check_at > ?) ORDER BY next_check_at, id LIMIT ?",
             (iso(now), far, limit),
@@ -163,10 +165,10 @@ class Store(AlertsAPI, OperationsAPI):
 
     def source_ids(self, enabled_only: bool = True) -> list[str]:
         where = "WHERE enabled = 1" if enabled_only else ""
-        return [r["id"] for r in self.query(f"SELECT id FROM sources {where} ORDER BY id")]
+        return [r["id"] for r in self._query(f"SELECT id FROM sources {where} ORDER BY id")]
 
     def source_state(self, source_id: str) -> SourceState:
-        rows = self.query("SELECT * FROM sources WHERE id = ?", (source_id,))
+        rows = self._query("SELECT * FROM sources WHERE id = ?", (source_id,))
         if not rows:
             raise NotFound(f"no source with id {source_id!r}")
         r = rows[0]
@@ -182,57 +184,56 @@ class Store(AlertsAPI, OperationsAPI):
 
     # -- entries and items -----------------------------------------------------------------------
 
+    @translated
     def rebuild_index(self, fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime,
                       window: timedelta,
                       step: Callable[[int], None] | None = None) -> RebuildReport:
         """Recompute every signature and the band index (see storage.rebuild)."""
-        try:
-            return rebuild(self.write, self.conn, fingerprint, matcher, now, now - window,
-                           step=step)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return rebuild(self._transaction, self._conn, fingerprint, matcher, now, now - window,
+                       step=step)
 
+    @translated
     def prune_index(self, now: datetime, window: timedelta, matcher: StoryMatcher) -> int:
         """Take stories older than the dedup window out of the band index."""
-        try:
-            with self.write() as conn:
-                return stories.prune(conn, now - window, matcher)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        with self._transaction() as conn:
+            return stories.prune(conn, now - window, matcher)
 
+    @translated
     def prune_raw_pages(self, before: datetime) -> int:
         """Delete compressed article HTML fetched before `before` (raw_html_retention)."""
-        try:
-            with self.write() as conn:
-                return conn.execute("DELETE FROM raw_pages WHERE fetched_at < ?",
-                                    (iso(before),)).rowcount
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM raw_pages WHERE fetched_at < ?",
+                                (iso(before),)).rowcount
 
     def fetched_elsewhere(self, canonical_urls: Iterable[str], source_id: str,
-                          since: datetime) -> dict[str, sqlite3.Row]:
+                          since: datetime) -> dict[str, StoredText]:
         """Articles another source already downloaded (an aggregator's links to an outlet we
         also poll), by canonical URL: their text is reused instead of a second download."""
         wanted = sorted(set(canonical_urls))
-        found: dict[str, sqlite3.Row] = {}
+        found: dict[str, StoredText] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            for row in self.query(
+            for row in self._query(
                     f"SELECT id, source_id, canonical_url, title, text, author, published_at, "
                     f"language, status, declared_canonical_url, agency FROM items "
                     f"WHERE canonical_url IN ({','.join('?' * len(chunk))}) AND source_id != ? "
                     f"AND status IN ('ok', 'fallback') AND fetched_at >= ? ORDER BY id",
                     [*chunk, source_id, iso(since)]):
-                found.setdefault(row["canonical_url"], row)
+                if row["canonical_url"] not in found:
+                    found[row["canonical_url"]] = StoredText(
+                        item_id=row["id"], source_id=row["source_id"],
+                        canonical_url=row["canonical_url"], title=row["title"],
+                        text=row["text"], author=row["author"],
+                        published_at=parse_iso(row["published_at"]), language=row["language"],
+                        status=row["status"], declared_canonical_url=row["declared_canonical_url"],
+                        agency=row["agency"])
         return found
 
+    @translated
     def boilerplate_lines(self, outlet: str, line_hashes: Iterable[int],
                           min_items: int) -> set[int]:
         """Which of these paragraph hashes recur in `min_items` or more of the outlet's items."""
-        try:
-            return boilerplate.frequent_lines(self.conn, outlet, line_hashes, min_items)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return boilerplate.frequent_lines(self._conn, outlet, line_hashes, min_items)
 
     def known_entries(self, source_id: str, keys: Iterable[str], guids: Iterable[str],
                       canonical_urls: Iterable[str]) -> list[KnownEntry]:
@@ -244,7 +245,7 @@ class Store(AlertsAPI, OperationsAPI):
             for start in range(0, len(values), 500):
                 chunk = values[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for r in self.query(
+                for r in self._query(
                     f"SELECT id, entry_key, guid, canonical_url, feed_hash, updated_at, title, "
                     f"status, fetch_attempts FROM items "
                     f"WHERE source_id = ? AND {column} IN ({marks})",
@@ -258,72 +259,56 @@ class Store(AlertsAPI, OperationsAPI):
                     )
         return list(found.values())
 
+    @translated
     def record_poll(self, record: PollRecord, matcher: StoryMatcher | None = None,
                     window: timedelta = timedelta(days=14),
-                    rollups: tuple[int, ...] = ()) -> PollSummary:
+                    policy: PollPolicy | None = None) -> PollSummary:
         """Write one source run — items, stories, fetch log, source state — in one transaction.
 
-        Each new item with text joins the story it copies (same URL, same body, or a near copy
-        as judged by ``matcher`` among stories first seen within ``window``) or starts one.
+        Each item with text that has no story yet (a new item, or a revision of one the gate
+        had skipped) joins the story it copies (same URL, same body, or a near copy as judged by
+        ``matcher`` among stories first seen within ``window``) or starts one: one path for both.
+        What it then queues (alerts, roll-ups, revisits) is the ``policy``'s decision.
         """
-        new_ids: list[int] = []
-        story_ids: list[int] = []
-        joined: list[int] = []
-        revised: list[int] = []
-        queued = 0
-        since = record.checked_at - window
-        try:
-            with self.write() as conn:
-                for fetch in record.fetches:
-                    conn.execute(
-                        "INSERT INTO fetches (source_id, purpose, url, started_at, duration_ms, "
-                        "status, outcome, bytes, conditional, error) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (record.source_id, fetch.purpose, fetch.url, iso(fetch.started_at),
-                         fetch.duration_ms, fetch.status, fetch.outcome, fetch.bytes,
-                         int(fetch.conditional), fetch.error),
-                    )
-                for item in record.new_items:
-                    item_id = self._insert_item(conn, record.source_id, item, record.checked_at)
-                    new_ids.append(item_id)
-                    if item.content.status == "skipped":
-                        continue
-                    a = stories.assign(
-                        conn, item_id, item.outlet, item.content,
-                        (item.canonical_url, item.content.declared_canonical_url),
-                        item.fingerprint, matcher, record.checked_at, since)
-                    (story_ids if a.new_story else joined).append(a.story_id)
-                    outbox.write_topics(conn, item_id, item.topics)
-                    added = outbox.enqueue(conn, a.story_id, item_id, item.alerts,
-                                           record.checked_at)
-                    if added and record.revisit_after is not None:
-                        revisits.schedule_first(conn, item_id,
-                                                record.checked_at + record.revisit_after)
-                    queued += added
-                    if not a.new_story and rollups:
-                        queued += outbox.rollups(conn, a.story_id, rollups, record.checked_at)
-                    if item.fingerprint is not None:
-                        boilerplate.count_lines(conn, item.outlet, item.fingerprint.line_hashes,
-                                                record.checked_at)
-                for rev in record.revisions:
-                    self._revise_item(conn, rev.item_id, rev.content, rev.feed_hash,
-                                      rev.updated_at, rev.reason, record.checked_at)
-                    if rev.fingerprint is not None and matcher is not None:
-                        stories.update_signature(conn, rev.item_id, rev.fingerprint, matcher,
-                                                 record.checked_at)
-                    if rev.content.status != "skipped":
-                        outbox.write_topics(conn, rev.item_id, rev.topics)
-                        story = conn.execute("SELECT story_id FROM items WHERE id = ?",
-                                             (rev.item_id,)).fetchone()[0]
-                        if story is not None:
-                            queued += outbox.enqueue(conn, story, rev.item_id, rev.alerts,
-                                                     record.checked_at)
-                    revised.append(rev.item_id)
-                self._update_source(conn, record, bool(new_ids))
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
-        return PollSummary(tuple(new_ids), tuple(story_ids), tuple(revised), copies=len(joined),
-                           joined_story_ids=tuple(dict.fromkeys(joined)), alerts=queued)
+        run = _Run(record, matcher, record.checked_at - window, policy)
+        with self._transaction() as conn:
+            for fetch in record.fetches:
+                conn.execute(
+                    "INSERT INTO fetches (source_id, purpose, url, started_at, duration_ms, "
+                    "status, outcome, bytes, conditional, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.source_id, fetch.purpose, fetch.url, iso(fetch.started_at),
+                     fetch.duration_ms, fetch.status, fetch.outcome, fetch.bytes,
+                     int(fetch.conditional), fetch.error),
+                )
+            for item in record.new_items:
+                item_id = self._insert_item(conn, record.source_id, item, record.checked_at)
+                run.new_ids.append(item_id)
+                if item.content.status != "skipped":
+                    run.place(conn, item_id, item.outlet, item,
+                              (item.canonical_url, item.content.declared_canonical_url))
+            for rev in record.revisions:
+                self._revise(conn, run, rev)
+            self._update_source(conn, record, bool(run.new_ids))
+        return run.summary()
+
+    def _revise(self, conn: sqlite3.Connection, run: _Run, rev: ItemRevision) -> None:
+        now = run.record.checked_at
+        placed = self._revise_item(conn, rev.item_id, rev.content, rev.feed_hash,
+                                   rev.updated_at, rev.reason, now)
+        run.revised.append(rev.item_id)
+        if rev.content.status == "skipped":
+            return
+        if placed.story_id is None:  # a skipped entry that now has text: placed like a new one
+            run.place(conn, rev.item_id, placed.outlet, rev,
+                      (placed.canonical_url, rev.content.declared_canonical_url))
+            return
+        if rev.fingerprint is not None and run.matcher is not None:
+            stories.update_signature(conn, rev.item_id, rev.fingerprint, run.matcher, now)
+        outbox.write_topics(conn, rev.item_id, rev.topics)
+        story = stories.placement(conn, placed.story_id, rev.item_id, new_story=False)
+        run.queued += outbox.enqueue(conn, placed.story_id, rev.item_id,
+                                     run.alerts_for(story, rev.alerts), now)
 
     def _update_source(self, conn: sqlite3.Connection, r: PollRecord, has_new: bool) -> None:
         failed = r.error is not None
@@ -389,9 +374,9 @@ class Store(AlertsAPI, OperationsAPI):
 
     def _revise_item(self, conn: sqlite3.Connection, item_id: int, c: ItemContent,
                      feed_hash: str | None, updated_at: datetime | None, reason: str,
-                     now: datetime) -> None:
-        old = conn.execute("SELECT title, text, published_at, status FROM items WHERE id = ?",
-                           (item_id,)).fetchone()
+                     now: datetime) -> _Placed:
+        old = conn.execute("SELECT title, text, published_at, status, story_id, outlet, "
+                           "canonical_url FROM items WHERE id = ?", (item_id,)).fetchone()
         if old is None:
             raise NotFound(f"no item {item_id}")
         if old["status"] != "skipped" and (old["title"] != c.title or old["text"] != c.text):
@@ -415,16 +400,66 @@ class Store(AlertsAPI, OperationsAPI):
              iso(updated_at), c.fetch_attempts, c.declared_canonical_url, c.agency, item_id),
         )
         self._write_search_and_raw(conn, item_id, c)
-        story = conn.execute("SELECT story_id FROM items WHERE id = ?", (item_id,)).fetchone()
-        if story["story_id"] is None and c.status != "skipped":
-            outlet = conn.execute("SELECT outlet FROM items WHERE id = ?", (item_id,)).fetchone()
-            stories.assign(conn, item_id, outlet["outlet"], c, (), None, None, now, now)
-        elif story["story_id"] is not None:
+        if old["story_id"] is not None:
             conn.execute("UPDATE stories SET headline = ?, last_seen_at = ? "
                          "WHERE id = ? AND representative_item_id = ?",
-                         (c.title, iso(now), story["story_id"], item_id))
+                         (c.title, iso(now), old["story_id"], item_id))
+        return _Placed(old["story_id"], old["outlet"], old["canonical_url"])
 
 
+@dataclass(frozen=True)
+class _Placed:
+    """Where a revised item stood before the revision."""
+
+    story_id: int | None
+    outlet: str
+    canonical_url: str | None
+
+
+@dataclass
+class _Run:
+    """What one `record_poll` transaction has written so far."""
+
+    record: PollRecord
+    matcher: StoryMatcher | None
+    since: datetime
+    policy: PollPolicy | None
+    new_ids: list[int] = field(default_factory=list)
+    story_ids: list[int] = field(default_factory=list)
+    joined: list[int] = field(default_factory=list)
+    revised: list[int] = field(default_factory=list)
+    queued: int = 0
+
+    def place(self, conn: sqlite3.Connection, item_id: int, outlet: str,
+              item: NewItem | ItemRevision, urls: tuple[str | None, ...]) -> None:
+        """The one story assignment: join or start a story, then its topics, the alerts,
+        roll-ups and revisit the policy asks for, and the outlet's boilerplate counts."""
+        now, c = self.record.checked_at, item.content
+        a = stories.assign(conn, item_id, outlet, c, urls, item.fingerprint, self.matcher, now,
+                           self.since)
+        (self.story_ids if a.new_story else self.joined).append(a.story_id)
+        outbox.write_topics(conn, item_id, item.topics)
+        placed = stories.placement(conn, a.story_id, item_id, new_story=a.new_story)
+        added = outbox.enqueue(conn, a.story_id, item_id, self.alerts_for(placed, item.alerts),
+                               now)
+        revisit = self.policy.first_revisit(placed, now) if added and self.policy else None
+        if revisit is not None:
+            revisits.schedule_first(conn, item_id, revisit)
+        self.queued += added
+        if not a.new_story and self.policy is not None:
+            self.queued += outbox.rollups(conn, a.story_id, self.policy.rollups(placed), now)
+        if item.fingerprint is not None:
+            boilerplate.count_lines(conn, outlet, item.fingerprint.line_hashes, now)
+
+    def alerts_for(self, placed: Placement,
+                   wanted: tuple[AlertRequest, ...]) -> tuple[AlertRequest, ...]:
+        return wanted if self.policy is None else self.policy.story_alerts(placed, wanted)
+
+    def summary(self) -> PollSummary:
+        return PollSummary(tuple(self.new_ids), tuple(self.story_ids), tuple(self.revised),
+                           copies=len(self.joined),
+                           joined_story_ids=tuple(dict.fromkeys(self.joined)),
+                           alerts=self.queued)
 
 
 def _word_count(text: str | None) -> int:

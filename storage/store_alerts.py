@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from storage import outbox
-from storage.connection import Connected, translate
+from storage.connection import Connected, translated
 from storage.errors import NotFound
 from storage.records import AlertRow
 
@@ -21,12 +21,10 @@ class AlertsAPI(Connected):
         ids = self._write(lambda c: outbox.claim(c, channel, now, limit))
         return self.alert_rows(ids) if ids else []
 
+    @translated
     def alert_rows(self, ids: Sequence[int] | None = None, limit: int = 50,
                    states: tuple[str, ...] = ()) -> list[AlertRow]:
-        try:
-            return outbox.rows(self.conn, ids, limit if ids is None else len(ids), states)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return outbox.rows(self._conn, ids, limit if ids is None else len(ids), states)
 
     def alerts_sent(self, ids: Sequence[int], now: datetime, digest: bool) -> None:
         self._write(lambda c: outbox.mark_sent(c, ids, now, digest))
@@ -41,10 +39,10 @@ class AlertsAPI(Connected):
         self._write(lambda c: outbox.defer(c, ids, until))
 
     def alerts_sent_since(self, channel: str, since: datetime) -> int:
-        return outbox.sent_since(self.conn, channel, since)
+        return outbox.sent_since(self._conn, channel, since)
 
     def last_digest(self, channel: str) -> str | None:
-        return outbox.last_digest(self.conn, channel)
+        return outbox.last_digest(self._conn, channel)
 
     def mute_story(self, story_id: int) -> None:
         def mute(conn: sqlite3.Connection) -> None:
@@ -62,5 +60,5 @@ class AlertsAPI(Connected):
         return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
 
     def alert_counts(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self.query(
+        return {r[0]: r[1] for r in self._query(
             "SELECT state, count(*) FROM alerts GROUP BY state")}

@@ -10,67 +10,76 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage import health, queries, revisits, stories
-from storage.connection import Connected, translate
-from storage.health import SourceHealth
-from storage.records import Fingerprint, StoryMatcher, StoryRow, iso
+from storage import health, queries, revisits
+from storage.connection import Connected, translated
+from storage.health import DaemonState, SourceHealth
+from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, iso
 
 
 class OperationsAPI(Connected):
+    @translated
     def source_health(self, now: datetime, failing_after: int, silent_factor: float,
                       min_history: int) -> list[SourceHealth]:
-        try:
-            return health.sources(self.conn, now, failing_after, silent_factor, min_history)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return health.sources(self._conn, now, failing_after, silent_factor, min_history)
 
     def mark_health_told(self, source_id: str, state: str, now: datetime) -> None:
         self._write(lambda c: health.mark_told(c, source_id, state, now))
 
     def due_revisits(self, now: datetime, limit: int = 20) -> list[revisits.Due]:
-        return revisits.due(self.conn, now, limit)
+        return revisits.due(self._conn, now, limit)
 
-    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None,
-                       **outcome: Any) -> None:
-        self._write(lambda c: revisits.record(c, item_id, now, next_at, **outcome))
+    def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None, *,
+                       removed: str | None = None, refresh: ItemRefresh | None = None,
+                       matcher: StoryMatcher | None = None) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            revisits.record(conn, item_id, now, next_at, removed=removed)
+            if refresh is not None:
+                revisits.refresh(conn, refresh, matcher, now)
+        self._write(write)
 
+    @translated
     def search(self, match: str, **filters: Any) -> list[dict[str, Any]]:
-        try:
-            return queries.search(self.conn, match, **filters)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        return queries.search(self._conn, match, **filters)
 
     def story_list(self, **filters: Any) -> list[dict[str, Any]]:
-        return queries.stories(self.conn, **filters)
+        return queries.stories(self._conn, **filters)
 
     def story(self, story_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return queries.story(self.conn, story_id)
+        return queries.story(self._conn, story_id)
 
     def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
-        return queries.export(self.conn, **filters)
+        return queries.export(self._conn, **filters)
 
     def stats(self, since: str) -> dict[str, list[dict[str, Any]]]:
-        return queries.stats(self.conn, since)
+        return queries.stats(self._conn, since)
 
-    def raw_pages_since(self, since: str, after: int = 0,
-                        limit: int = 200) -> list[tuple[int, str, str, bytes]]:
-        """(item id, outlet, url, html) of stored pages, in id order, for re-extraction."""
-        rows = self.query(
-            "SELECT r.item_id, i.outlet, r.url, r.html_zlib FROM raw_pages r JOIN items i "
-            "ON i.id = r.item_id WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id "
-            "LIMIT ?", (since, after, limit))
-        return [(r[0], r[1], r[2], zlib.decompress(r[3])) for r in rows]
+    def raw_pages_since(self, since: str, after: int = 0, limit: int = 200) -> list[StoredPage]:
+        """Stored pages with their item's outlet, title and language, in item id order, for
+        re-extraction."""
+        rows = self._query(
+            "SELECT r.item_id, i.outlet, i.title, i.language, r.url, r.content_type, "
+            "r.html_zlib FROM raw_pages r JOIN items i ON i.id = r.item_id "
+            "WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id LIMIT ?",
+            (since, after, limit))
+        return [StoredPage(r[0], r[1], r[2], r[3], r[4], r[5], zlib.decompress(r[6]))
+                for r in rows]
 
-    def replace_text(self, item_id: int, text: str, search_text: str, title: str,
-                     search_title: str, fingerprint: Fingerprint | None,
-                     matcher: StoryMatcher, now: datetime) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            changed = revisits.replace_text(conn, item_id, text, search_text, title,
-                                            search_title)
-            if changed and fingerprint is not None:
-                stories.update_signature(conn, item_id, fingerprint, matcher, now)
-            return changed
-        return self._write(write)
+    @translated
+    def raw_page_count(self, since: str) -> int:
+        """How many stored pages were fetched at or after `since` (ISO-8601)."""
+        return int(self._query("SELECT count(*) FROM raw_pages WHERE fetched_at >= ?",
+                               (since,))[0][0])
+
+    @translated
+    def text_item_count(self) -> int:
+        """Items with a story and a text: what `rebuild_index` fingerprints."""
+        return int(self._query("SELECT count(*) FROM items WHERE story_id IS NOT NULL "
+                               "AND text IS NOT NULL AND text != ''")[0][0])
+
+    def refresh_item(self, refresh: ItemRefresh, matcher: StoryMatcher,
+                     now: datetime) -> bool:
+        """Replace one item's content (see `revisits.refresh`); True if it changed."""
+        return self._write(lambda conn: revisits.refresh(conn, refresh, matcher, now))
 
     def heartbeat(self, now: datetime, starting: bool = False) -> None:
         self._write(lambda c: health.heartbeat(c, now, starting))
@@ -78,34 +87,32 @@ class OperationsAPI(Connected):
     def daemon_stopped(self, now: datetime) -> None:
         self._write(lambda c: health.stopped(c, now))
 
-    def daemon_row(self) -> sqlite3.Row | None:
-        return health.daemon_row(self.conn)
+    def daemon_state(self) -> DaemonState | None:
+        return health.daemon_state(self._conn)
 
     def prune_fetches(self, before: datetime) -> int:
         return self._write(lambda c: health.prune_fetches(c, before))
 
     def checkpoint(self) -> tuple[int, int, int]:
         """A passive WAL checkpoint: (busy, log frames, checkpointed frames)."""
-        row = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(row[0]), int(row[1]), int(row[2])
 
     def size_bytes(self) -> int:
         return health.file_bytes(self.path)
 
+    @translated
     def backup(self, target: Path) -> None:
-        try:
-            health.backup(self.conn, target)
-        except sqlite3.Error as exc:
-            raise translate(exc) from None
+        health.backup(self._conn, target)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for table in ("sources", "items", "stories", "fetches", "item_versions", "alerts"):
-            out[table] = self.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+            out[table] = self._query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
         return out
 
     def stories(self, since: datetime | None = None, limit: int = 50) -> list[StoryRow]:
-        rows = self.query(
+        rows = self._query(
             "SELECT s.*, (SELECT group_concat(DISTINCT i.outlet) FROM items i "
             "WHERE i.story_id = s.id) AS outlet_list FROM stories s "
             "WHERE s.first_seen_at >= ? ORDER BY s.outlet_count DESC, s.first_seen_at DESC "
@@ -121,5 +128,5 @@ class OperationsAPI(Connected):
         ]
 
     def raw_html(self, item_id: int) -> bytes | None:
-        rows = self.query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
+        rows = self._query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
         return zlib.decompress(rows[0]["html_zlib"]) if rows else None

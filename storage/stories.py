@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.records import Candidate, Fingerprint, ItemContent, StoryMatcher, iso
+from storage.records import Candidate, Fingerprint, ItemContent, Placement, StoryMatcher, iso
 
 MIN_EXACT_WORDS = 10  # an identical two-word body says nothing
 
@@ -57,6 +57,14 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
         _make_representative(conn, found, item_id, c, fp, matcher, now)
     refresh_story(conn, found, now, c.agency)
     return Assignment(found, kind, similarity, False)
+
+
+def placement(conn: sqlite3.Connection, story_id: int, item_id: int, *,
+              new_story: bool) -> Placement:
+    """The facts about a story a policy decides on, right after an item joined it."""
+    row = conn.execute("SELECT outlet_count, muted FROM stories WHERE id = ?",
+                       (story_id,)).fetchone()
+    return Placement(story_id, item_id, new_story, row["outlet_count"], bool(row["muted"]))
 
 
 def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,

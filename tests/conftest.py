@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from monitor.settings import Settings, load_settings
+from monitor.configuration.settings import Settings, load_settings
 from storage import Store
 from tests.server import TestServer
 
@@ -86,3 +87,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "store.db")
     yield s
     s.close()
+
+
+def sql(store: Store, query: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+    """Read the store's file as a user would, on a connection of its own (the Store exposes
+    no connection and no raw queries)."""
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute(query, params))
+    finally:
+        conn.close()

@@ -26,7 +26,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from monitor.extract import extract_article
+from monitor.parsing.extract import extract_article
 
 BASE = Path(__file__).parent / "data" / "dedup_base.json"
 

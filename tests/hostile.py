@@ -287,9 +287,9 @@ def _config(folder: Path, server: TestServer, cases: list[Case], allow: str) -> 
 def run_cases(cases: list[Case] | None = None) -> list[Outcome]:
     import os
 
-    from monitor.app import poll_sources, running
-    from monitor.logs import register_secret
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
+    from monitor.service.logs import register_secret
 
     cases = CASES if cases is None else cases
     os.environ.update(FAKE_SECRETS)
@@ -384,7 +384,7 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
         text = config.read_text().replace('interval = "5m"',
                                           'interval = "5m"\nmin_interval = "1s"\ntick = "200ms"')
         config.write_text(text)
-        from monitor.settings import load_settings
+        from monitor.configuration.settings import load_settings
         load_settings(config)  # a broken configuration must fail here, not in 20 silent lives
         sources = (Path(tmp) / "sources.toml").read_text().replace(
             'scope = "general"', 'scope = "general"\ninterval = "1s"').replace(
@@ -429,7 +429,7 @@ def client_soak(requests: int = 10_000, deadline_share: float = 0.1) -> dict[str
     """`requests` fetches against loopback, about `deadline_share` of them ended by the total
     deadline (a stalling route), many at once: the client must not run out of pool slots."""
     from monitor.errors import DeadlineExceeded
-    from monitor.http import Fetcher
+    from monitor.fetching.http import Fetcher
     from tests.test_http import settings as fetch_settings
 
     async def go(server: TestServer) -> dict[str, Any]:
@@ -475,7 +475,7 @@ def main() -> int:
 
     from tabulate import tabulate
 
-    from monitor.logs import setup_logging
+    from monitor.service.logs import setup_logging
 
     buffer = io.StringIO()
     setup_logging(2)

@@ -16,11 +16,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor import alert_rules, channels
-from monitor.alert_rules import AlertRule, ChannelPolicy
-from monitor.app import alerting
-from monitor.dispatch import Dispatcher
-from monitor.settings import Settings
+from monitor.alerts import channels
+from monitor.alerts import rules as alert_rules
+from monitor.alerts.dispatch import Dispatcher
+from monitor.alerts.policy import AlertPolicy
+from monitor.alerts.rules import AlertRule, ChannelPolicy
+from monitor.configuration.settings import Settings
+from monitor.service.app import alerting
 from storage import Store
 from storage.records import (
     AlertRequest,
@@ -30,7 +32,7 @@ from storage.records import (
     SourceRecord,
     TopicHit,
 )
-from tests.conftest import MakeSettings, source_toml
+from tests.conftest import MakeSettings, source_toml, sql
 from tests.server import Reply, TestServer
 
 TLS = Path(__file__).parent / "fixtures" / "tls"
@@ -68,7 +70,7 @@ def dispatch(settings: Settings, store: Store, now: datetime = NOW) -> Any:
 
 def states(store: Store) -> list[tuple[str, int, str | None]]:
     return [(r["state"], r["attempts"], r["last_error"])
-            for r in store.query("SELECT state, attempts, last_error FROM alerts ORDER BY id")]
+            for r in sql(store, "SELECT state, attempts, last_error FROM alerts ORDER BY id")]
 
 
 SLACK_TOML = """
@@ -152,7 +154,7 @@ def test_channel_failures_retry_or_fail_and_never_leak_the_url(
     queue(store, "slack", ["Envoy defects"])
     report = dispatch(settings, store)
     assert report.sent == 0
-    (row,) = store.query("SELECT * FROM alerts")
+    (row,) = sql(store, "SELECT * FROM alerts")
     assert row["state"] == state and row["last_error"]
     assert "SECRET-TOKEN" not in row["last_error"]
     if retry_at_least is not None:
@@ -175,7 +177,7 @@ def test_transient_failures_give_up_after_max_attempts(
 def test_webhook_gets_json_and_recovers_after_an_outage(
         slack: tuple[Settings, Store, TestServer], make_settings: MakeSettings) -> None:
     settings, store, server = slack
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     text = settings.config_path.read_text().replace(
         'channels = ["slack", "webhook"]', 'channels = ["webhook"]').replace(
@@ -195,7 +197,7 @@ def test_webhook_gets_json_and_recovers_after_an_outage(
 def test_flood_guard_switches_to_digests(slack: tuple[Settings, Store, TestServer],
                                          make_settings: MakeSettings) -> None:
     settings, store, server = slack
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     settings.config_path.write_text(settings.config_path.read_text().replace(
         "flood_max = 20", "flood_max = 2"))
@@ -253,7 +255,7 @@ def smtp() -> Iterator[tuple[_Inbox, int, int]]:
 
 def _email_settings(make_settings: MakeSettings, port: int, *, ca: bool = True,
                     password: str = "s3cret-pw") -> Settings:
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
 
     settings = make_settings(extra=f"""
 [alerts]
@@ -330,29 +332,36 @@ def test_a_story_alerts_once_per_channel_even_from_a_later_fuller_copy(store: St
                        topics=HIT if with_alert else (),
                        alerts=(AlertRequest("console", NOW, "r"),) if with_alert else ())
     store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k1", False),)))
-    assert store.query("SELECT count(*) FROM alerts")[0][0] == 0  # a teaser below threshold
+    assert sql(store, "SELECT count(*) FROM alerts")[0][0] == 0  # a teaser below threshold
     later = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k2", True),)))
     assert later.alerts == 1  # the fuller copy matched: the story alerts now
     again = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(item("k3", True),)))
-    assert again.alerts == 0 and store.query("SELECT count(*) FROM alerts")[0][0] == 1
+    assert again.alerts == 0 and sql(store, "SELECT count(*) FROM alerts")[0][0] == 1
 
 
 def test_rollups_once_per_threshold_and_mute(store: Store) -> None:
     url = "https://x.example/s"
-    for n in range(6):
+    policy = AlertPolicy(rollup_thresholds=(3, 5, 7))
+
+    def carry(n: int) -> int:
         sid = f"s{n}"
         store.sync_sources([SourceRecord(sid, sid, "feed", f"http://{sid}.example/", "en",
                                          f"Outlet {n}", "topic", 900.0)], NOW)
         c = ItemContent(title="Envoy defects", text=None, author=None, published_at=NOW,
                         language="en", status="ok")
-        store.record_poll(PollRecord(sid, NOW, "new", NOW, new_items=(NewItem(
+        return store.record_poll(PollRecord(sid, NOW, "new", NOW, new_items=(NewItem(
             "k", None, url, url, f"Outlet {n}", None, None, None, c, topics=HIT,
-            alerts=(AlertRequest("console", NOW, "r"),)),)), rollups=(3, 5))
-    kinds = sorted(r[0] for r in store.query("SELECT kind FROM alerts"))
+            alerts=(AlertRequest("console", NOW, "r"),)),)), policy=policy).alerts
+
+    for n in range(6):
+        carry(n)
+    kinds = sorted(r[0] for r in sql(store, "SELECT kind FROM alerts"))
     assert kinds == ["pickup:3", "pickup:5", "story"]
-    story = store.query("SELECT id FROM stories")[0][0]
+    story = sql(store, "SELECT id FROM stories")[0][0]
     store.mute_story(story)
-    assert store.query("SELECT muted FROM stories")[0][0] == 1
+    assert sql(store, "SELECT muted FROM stories")[0][0] == 1
+    assert carry(6) == 0  # the seventh outlet reaches a threshold, but the story is muted
+    assert sql(store, "SELECT count(*) FROM alerts WHERE kind = 'pickup:7'")[0][0] == 0
 
 
 POLICY = {"console": ChannelPolicy("console", True, "immediate", 3600, 20, 600),

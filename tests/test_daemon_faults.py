@@ -112,7 +112,7 @@ def test_disk_full_rolls_back_then_recovers(server: TestServer,
                                             make_settings: MakeSettings) -> None:
     import asyncio
 
-    from monitor.app import poll_sources, running
+    from monitor.service.app import poll_sources, running
 
     big = ("<p>" + "Workers at the refinery stopped work. " * 400 + "</p>").encode()
     items = "".join(f"<item><title>Strike {i}</title><link>{server.url(f'/a/{i}')}</link>"
@@ -126,10 +126,10 @@ def test_disk_full_rolls_back_then_recovers(server: TestServer,
 
     async def go() -> tuple[str, str]:
         async with running(settings) as deps:
-            pages = deps.store.conn.execute("PRAGMA page_count").fetchone()[0]
-            deps.store.conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a full disk
+            pages = deps.store._conn.execute("PRAGMA page_count").fetchone()[0]
+            deps.store._conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # a full disk
             (first,) = await poll_sources(deps, ["full"])
-            deps.store.conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
+            deps.store._conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
             (second,) = await poll_sources(deps, ["full"])
             return first.outcome + ":" + (first.error or ""), second.outcome
     first, second = asyncio.run(go())
@@ -145,7 +145,7 @@ def test_a_long_reader_does_not_stop_ingestion(server: TestServer,
                                                make_settings: MakeSettings) -> None:
     import asyncio
 
-    from monitor.app import maintain, poll_sources, running
+    from monitor.service.app import maintain, poll_sources, running
 
     server.route("/f", Reply(200, RSS, FEED))
     settings = make_settings(source_toml("r", server.url("/f")))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor import dedup, wire
+from monitor.matching import dedup, wire
 from storage import Store
-from storage.records import ItemContent, NewItem, PollRecord, SourceRecord
+from storage.records import ItemContent, ItemRevision, NewItem, PollRecord, SourceRecord
+from tests.conftest import sql
 from tests.dedup_set import Doc, labelled_docs, labelled_pairs
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
@@ -90,7 +92,7 @@ def test_stories_in_a_real_store_collapse_copies_and_keep_negatives_apart(
         store.record_poll(PollRecord(f"s{d.template}", NOW, "new", NOW + timedelta(minutes=5),
                                      new_items=(_item(d, f"Outlet {d.template}",
                                                       boiler[d.template]),)), matcher)
-    story_of = {r["entry_key"][4:]: r["story_id"] for r in store.query(
+    story_of = {r["entry_key"][4:]: r["story_id"] for r in sql(store,
         "SELECT entry_key, story_id FROM items")}
     by_story: dict[str, set[int]] = defaultdict(set)
     for d in docs:
@@ -102,7 +104,7 @@ def test_stories_in_a_real_store_collapse_copies_and_keep_negatives_apart(
     assert not merged  # no hard negative ever joins another story
     assert len(split) <= len(by_story) * 0.05
     # pickup counts count distinct outlets
-    row = store.query("SELECT max(outlet_count) AS m, max(item_count) AS n FROM stories")[0]
+    row = sql(store, "SELECT max(outlet_count) AS m, max(item_count) AS n FROM stories")[0]
     assert row["m"] <= 5 and row["n"] >= 5
 
 
@@ -117,10 +119,10 @@ def test_fuller_copy_becomes_representative_and_short_texts_need_exact(store: St
     second = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
         _item(updated, "B", set()),)), matcher)
     assert second.copies == 1 and second.joined_story_ids == first.new_story_ids
-    story = store.query("SELECT * FROM stories")[0]
+    story = sql(store, "SELECT * FROM stories")[0]
     assert story["outlet_count"] == 2
     assert story["representative_item_id"] == second.new_item_ids[0]
-    event = store.query("SELECT kind, item_id FROM story_events")[0]
+    event = sql(store, "SELECT kind, item_id FROM story_events")[0]
     assert event["kind"] == "representative"
     # a 20-word snippet is not judged by similarity, but the same snippet elsewhere is exact
     snippet = " ".join(base.text.split()[:20])
@@ -129,7 +131,7 @@ def test_fuller_copy_becomes_representative_and_short_texts_need_exact(store: St
     two = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
         _item(docs["en-03/base"], "B", set(), text=snippet),)), matcher)
     assert one.copies == 0 and two.copies == 1
-    kinds = [r[0] for r in store.query("SELECT match_kind FROM items ORDER BY id")]
+    kinds = [r[0] for r in sql(store, "SELECT match_kind FROM items ORDER BY id")]
     assert kinds == ["first", "near", "first", "exact"]
 
 
@@ -143,7 +145,7 @@ def test_same_url_from_an_aggregator_joins_the_story(store: Store) -> None:
     s = store.record_poll(PollRecord("agg", NOW, "new", NOW, new_items=(
         _item(d, "Own", set(), text="A teaser only.", url=url),)), dedup.Matcher())
     assert s.copies == 1
-    assert store.query("SELECT outlet_count, item_count FROM stories")[0][:] == (1, 2)
+    assert sql(store, "SELECT outlet_count, item_count FROM stories")[0][:] == (1, 2)
 
 
 def test_window_bounds_the_comparison(store: Store) -> None:
@@ -196,25 +198,25 @@ def test_rebuild_index_keeps_story_ids_and_records_detaches(store: Store) -> Non
     for d in docs:
         store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(
             _item(d, f"Outlet {d.template}", set()),)), matcher)
-    before = dict(store.query("SELECT id, story_id FROM items"))
-    bands = store.query("SELECT count(*) FROM lsh_bands")[0][0]
+    before = dict(sql(store, "SELECT id, story_id FROM items"))
+    bands = sql(store, "SELECT count(*) FROM lsh_bands")[0][0]
 
     def fingerprint(outlet: str, text: str) -> dedup.Fingerprint:
         return dedup.fingerprint(text)
 
     report = store.rebuild_index(fingerprint, matcher, NOW, timedelta(days=14))
     assert report.detached == 0 and report.items == len(docs)
-    assert dict(store.query("SELECT id, story_id FROM items")) == before
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == bands
+    assert dict(sql(store, "SELECT id, story_id FROM items")) == before
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] == bands
 
     strict = dedup.Matcher(dedup.Thresholds(jaccard=1.01, containment=1.01, lead=1.01))
     report = store.rebuild_index(fingerprint, strict, NOW, timedelta(days=14))
     assert report.detached > 0
-    after = dict(store.query("SELECT id, story_id FROM items"))
+    after = dict(sql(store, "SELECT id, story_id FROM items"))
     moved = {i for i in before if after[i] != before[i]}
     assert len(moved) == report.detached
     assert all(before[i] in after.values() for i in before)  # old stories keep their ids
-    events = store.query("SELECT count(*) FROM story_events WHERE kind = 'detach'")[0][0]
+    events = sql(store, "SELECT count(*) FROM story_events WHERE kind = 'detach'")[0][0]
     assert events == report.detached
 
 
@@ -223,10 +225,10 @@ def test_prune_takes_old_stories_out_of_the_index(store: Store) -> None:
     _source(store, "a", "A")
     store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(_item(d, "A", set()),)),
                       dedup.Matcher())
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] > 0
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] > 0
     assert store.prune_index(NOW + timedelta(days=15), timedelta(days=14), dedup.Matcher()) == 1
-    assert store.query("SELECT count(*) FROM lsh_bands")[0][0] == 0
-    assert store.query("SELECT indexed FROM stories")[0][0] == 0
+    assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] == 0
+    assert sql(store, "SELECT indexed FROM stories")[0][0] == 0
 
 
 @pytest.mark.parametrize(("lines", "agency"), [
@@ -241,10 +243,48 @@ def test_persian_datelines_and_trailing_credits(lines: list[str], agency: str) -
 def test_fingerprint_words_as_in_the_joined_normal_form() -> None:
     """Paragraphs are normalised one by one for speed; a joiner at a paragraph's edge (which
     joins words across it in the text's normal form) falls back to the joined form."""
-    from monitor.text import search_form, words
+    from monitor.matching.text import search_form, words
 
     for text in ("Protesters gathered\u00ad\nin the square " * 30,
                  "اعتراض\u200c\nکارگران در شهر " * 30,
                  "Plain first line.\nSecond line here. " * 30):
         expected = len(words(search_form("\n".join(dedup.paragraphs(text)))))
         assert dedup.fingerprint(text).word_count == expected
+
+
+def test_a_skipped_entry_revised_with_text_is_placed_like_a_new_item(store: Store) -> None:
+    """An entry the gate skipped, revised later with real text, goes through the same story
+    assignment as a new item: it joins the story it copies, and its signature is stored so
+    that later copies join it too."""
+    docs = {d.id: d for d in labelled_docs()}
+    base, updated = docs["en-01/base"], docs["en-01/updated"]
+    other = docs["en-02/base"]
+    for sid in ("a", "b", "c"):
+        _source(store, sid, sid.upper())
+    matcher = dedup.Matcher()
+    first = store.record_poll(PollRecord("b", NOW, "new", NOW, new_items=(
+        _item(updated, "B", set()),)), matcher)
+    skipped = replace(_item(base, "A", set()), fingerprint=None)
+    skipped = replace(skipped, content=replace(skipped.content, text=None, status="skipped"))
+    lone = replace(_item(other, "A", set()), fingerprint=None, entry_key="url:lone")
+    lone = replace(lone, content=replace(lone.content, text=None, status="skipped"))
+    placed = store.record_poll(PollRecord("a", NOW, "new", NOW, new_items=(skipped, lone)),
+                               matcher)
+    assert placed.new_story_ids == ()
+    skipped_id, lone_id = placed.new_item_ids
+    revision = store.record_poll(PollRecord("a", NOW, "no_new", NOW, revisions=(
+        _revision(skipped_id, _item(base, "A", set())),
+        _revision(lone_id, _item(other, "A", set())))), matcher)
+    assert revision.copies == 1 and revision.joined_story_ids == first.new_story_ids
+    assert len(revision.new_story_ids) == 1
+    signed = {r[0] for r in sql(store, "SELECT item_id FROM signatures")}
+    assert {skipped_id, lone_id} <= signed
+    later = store.record_poll(PollRecord("c", NOW, "new", NOW, new_items=(
+        _item(other, "C", set(), url="https://c.example/copy"),)), matcher)
+    assert later.copies == 1 and later.joined_story_ids == revision.new_story_ids
+
+
+def _revision(item_id: int, item: NewItem) -> ItemRevision:
+    return ItemRevision(item_id=item_id, feed_hash="changed", updated_at=None,
+                        content=item.content, reason="feed entry changed",
+                        fingerprint=item.fingerprint)

@@ -77,8 +77,8 @@ def test_demo_wire_stories_collapse_into_one_story_each(tmp_path: Path) -> None:
     fetched pieces must sit in one story (the corpus says which pieces are copies)."""
     import asyncio
 
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     with Simulator(slow=False) as sim:
         settings = load_settings(write_config(tmp_path, sim))

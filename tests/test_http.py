@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from monitor.configuration.settings import FetchSettings
 from monitor.errors import (
     BlockedAddress,
     BodyTooLarge,
@@ -21,9 +22,8 @@ from monitor.errors import (
     NetworkError,
     TooManyRedirects,
 )
-from monitor.http import BoundedDecoder, Fetcher, parse_retry_after
-from monitor.network import AddressGuard, PerOriginTransport
-from monitor.settings import FetchSettings
+from monitor.fetching.http import BoundedDecoder, Fetcher, parse_retry_after
+from monitor.fetching.network import AddressGuard, PerOriginTransport
 from tests.server import Reply, TestServer, drip_headers
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -229,7 +229,7 @@ def test_guard_permits_public_addresses(ip: str) -> None:
 def test_hostname_resolving_to_private_address_is_refused(server: TestServer,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A DNS name that points inside: resolution is the one seam we replace (no DNS here)."""
-    from monitor import network
+    from monitor.fetching import network
 
     async def fake_resolve(self: Any, host: str, port: int) -> list[Any]:
         return [ipaddress.ip_address("127.0.0.1")] if host == "evil.example" else []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitor.feeds import Entry
-from monitor.identity import MAX_ATTEMPTS, Action, keyed, plan_entries
+from monitor.parsing.feeds import Entry
+from monitor.parsing.identity import MAX_ATTEMPTS, Action, keyed, plan_entries
 from storage.records import KnownEntry
 
 T0 = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
@@ -20,7 +20,7 @@ def entry(guid: str | None, link: str | None, title: str = "Diplomat defects",
 
 
 def known_from(e: Entry, key: str, **kw: object) -> KnownEntry:
-    from monitor.identity import _canonical
+    from monitor.parsing.identity import _canonical
     base = KnownEntry(item_id=1, entry_key=key, guid=e.guid, canonical_url=_canonical(e.link),
                       feed_hash=e.feed_hash, updated_at=e.updated, title=e.title, status="ok")
     return replace(base, **kw)  # type: ignore[arg-type]

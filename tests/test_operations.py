@@ -17,7 +17,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.errors import MonitorError
-from monitor.lifecycle import InstanceLock, check_health, notify
+from monitor.service.lifecycle import InstanceLock, check_health, notify
 from storage import Store
 from storage.records import PollRecord
 from tests.conftest import REPO, MakeSettings, source_toml
@@ -36,7 +36,7 @@ def test_status_is_unhealthy_without_a_daemon_and_with_a_failing_source(
     assert "the daemon is not running (never started)" in capsys.readouterr().out
     store = Store.open(settings.database.path)
     store.sync_sources([], NOW)  # sources come from the config on open in the daemon
-    from monitor.app import source_records
+    from monitor.service.app import source_records
     store.sync_sources(source_records(settings.sources), NOW)
     store.heartbeat(datetime.now(UTC), starting=True)
     assert main(["--config", config, "status"]) == 0
@@ -54,7 +54,7 @@ def test_failing_then_recovered_source_sends_one_operator_alert_each(
                              extra='[[alerts.rule]]\nchannels = ["console"]\n'
                                    '[alerts.console]\nenabled = true\n')
     store = Store.open(settings.database.path)
-    from monitor.app import source_records
+    from monitor.service.app import source_records
     store.sync_sources(source_records(settings.sources), NOW)
     store.record_poll(PollRecord("a", NOW, "no_new", NOW))
     for _ in range(5):
@@ -169,8 +169,8 @@ def test_revisits_record_edits_and_deletions(server: TestServer,
     import asyncio
     from email.utils import format_datetime
 
-    from monitor.app import poll_sources, running
-    from monitor.revisit import revisit_due
+    from monitor.service.app import poll_sources, running
+    from monitor.service.revisit import revisit_due
     from tests.test_alerts_crash import article
     from tests.test_pipeline import HTML, RSS, rss
 
@@ -223,7 +223,7 @@ def test_a_clock_jump_back_does_not_stall_sources(store: Store) -> None:
 def test_429_then_503_then_recovery(server: TestServer, make_settings: MakeSettings) -> None:
     import asyncio
 
-    from monitor.app import poll_sources, running
+    from monitor.service.app import poll_sources, running
 
     settings = make_settings(source_toml("a", server.url("/feed")))
     db_path = settings.database.path

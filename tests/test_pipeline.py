@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from monitor.app import poll_sources, running
-from monitor.pipeline import SourceReport
-from monitor.settings import Settings
+from monitor.configuration.settings import Settings
+from monitor.polling.pipeline import SourceReport
+from monitor.service.app import poll_sources, running
 from tests.conftest import MakeSettings, source_toml
 from tests.server import Reply, TestServer, drip_headers
 
@@ -312,7 +312,7 @@ def test_raw_html_is_kept_then_pruned_after_its_retention(
         server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from monitor.app import maintain
+    from monitor.service.app import maintain
 
     settings = make_settings(healthy(server))  # default retention: 30 days
     poll(settings)
@@ -378,7 +378,7 @@ def test_requests_to_one_host_are_spaced(server: TestServer, make_settings: Make
     text = settings.config_path.read_text().replace('host_spacing = "0s"',
                                                     'host_spacing = "200ms"')
     settings.config_path.write_text(text)
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
     poll(load_settings(settings.config_path, env={}))
     gaps = [b - a for a, b in zip(sorted(arrivals), sorted(arrivals)[1:], strict=False)]
     assert len(arrivals) == 4 and min(gaps) >= 0.18
@@ -414,12 +414,10 @@ def test_an_article_another_source_fetched_is_not_downloaded_again(
 
 
 def test_downloaded_articles_are_analysed_in_their_extraction_task(
-        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        server: TestServer, make_settings: MakeSettings, db: sqlite3.Connection) -> None:
     """A page's analysis (language, search forms, topics, fingerprint) comes back with its
     extraction: no second worker task per article. (Equality with the separate analysis:
     tests/test_workers.py.)"""
-    import monitor.app
     from monitor.workers import WorkerPool
 
     tasks: list[str] = []
@@ -429,9 +427,18 @@ def test_downloaded_articles_are_analysed_in_their_extraction_task(
             tasks.append(task)
             return await super().run(task, *args, **kwargs)
 
-    monkeypatch.setattr(monitor.app, "WorkerPool", CountingPool)
-    poll(make_settings(healthy(server)))
-    assert sorted(tasks) == ["extract_analyse", "parse_feed"]
+    settings = make_settings(healthy(server))
+
+    async def main() -> None:
+        pool = CountingPool(1)
+        try:
+            async with running(settings, pool=pool) as deps:
+                await poll_sources(deps, [s.id for s in settings.sources])
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
+    assert sorted(tasks) == ["article", "parse_feed"]
     assert_healthy_intact(db)
     row = db.execute("SELECT id, language FROM items").fetchone()
     assert row["language"] == "en"

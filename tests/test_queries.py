@@ -22,8 +22,8 @@ from tests.conftest import REPO
 
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from monitor.app import poll_sources, running
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.service.app import poll_sources, running
 
     folder = tmp_path_factory.mktemp("filled")
     with Simulator(slow=False) as sim:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import topics
-from monitor.rules import Document, RuleError, evaluate, parse
-from monitor.settings import load_settings
-from monitor.sources_config import load_topics
+from monitor.configuration.settings import load_settings
+from monitor.configuration.sources import load_topics
+from monitor.matching import topics
+from monitor.matching.rules import Document, RuleError, evaluate, parse
 from tests.conftest import REPO, MakeSettings
 
 ALIASES = {"irgc": ("IRGC", "Revolutionary Guards", "سپاه پاسداران"),

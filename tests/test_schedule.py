@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from monitor import schedule
+from monitor.polling import schedule
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 

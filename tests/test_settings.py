@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.configuration.settings import SECRET_KEYS, SETTINGS, find_config, load_settings
 from monitor.errors import ConfigError
-from monitor.settings import SECRET_KEYS, SETTINGS, find_config, load_settings
 from tests.conftest import REPO, MakeSettings, source_toml
 
 

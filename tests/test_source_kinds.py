@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.configuration.sources import KINDS
 from monitor.errors import ParseError
-from monitor.sitemaps import MAX_ENTRIES, gunzip_bounded, parse_sitemap, title_from_url
-from monitor.source_kinds import KIND
-from monitor.sources_config import KINDS
-from monitor.telegram import links_article, parse_telegram
+from monitor.parsing.sitemaps import MAX_ENTRIES, gunzip_bounded, parse_sitemap, title_from_url
+from monitor.parsing.telegram import links_article, parse_telegram
+from monitor.polling.source_kinds import KIND
 from tests.conftest import MakeSettings
 from tests.server import FIXTURES, Reply, TestServer
 from tests.test_pipeline import HTML, article_html, poll
@@ -259,21 +259,23 @@ def test_source_kind_check_is_removed_by_a_rebuild_that_keeps_everything(
         db.execute("UPDATE sources SET kind = 'telegram'")
     db.conn.commit()
     db.conn.close()
-    store = Store.open(path)
+    Store.open(path).close()  # migrates
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = ON")
     try:
-        assert store.query("PRAGMA foreign_keys")[0][0] == 1
-        assert store.query("SELECT etag FROM sources")[0][0] == "W/1"
-        assert store.query("SELECT count(*) FROM items")[0][0] == 1
-        assert {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                          "AND tbl_name = 'sources'")} >= {"sources_due"}
-        store.conn.execute("UPDATE sources SET kind = 'telegram', affiliation = 'state'")
+        assert conn.execute("SELECT etag FROM sources").fetchone()[0] == "W/1"
+        assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 1
+        assert {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                           "'index' AND tbl_name = 'sources'")} >= {"sources_due"}
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        conn.execute("UPDATE sources SET kind = 'telegram', affiliation = 'state'")
         with pytest.raises(sqlite3.IntegrityError):  # the scope CHECK is kept
-            store.conn.execute("UPDATE sources SET scope = 'everything'")
-        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced again
-            store.conn.execute("INSERT INTO items (source_id, entry_key, outlet, "
-                               "first_seen_at, status) VALUES ('nope', 'k', 'A', 't', 'ok')")
+            conn.execute("UPDATE sources SET scope = 'everything'")
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys still declared
+            conn.execute("INSERT INTO items (source_id, entry_key, outlet, first_seen_at, "
+                         "status) VALUES ('nope', 'k', 'A', 't', 'ok')")
     finally:
-        store.close()
+        conn.close()
 
 
 def test_who_reported_it_in_stories_show_and_canned_queries(

@@ -18,7 +18,7 @@ from storage.records import (
     PollRecord,
     SourceRecord,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, sql
 
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
 
@@ -51,13 +51,13 @@ def test_storage_never_imports_monitor() -> None:
 
 def test_open_sets_pragmas_and_migrates_once(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.db")
-    assert store.query("PRAGMA journal_mode")[0][0] == "wal"
-    assert store.query("PRAGMA foreign_keys")[0][0] == 1
+    assert sql(store, "PRAGMA journal_mode")[0][0] == "wal"
+    assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # per connection
     assert store.pending_migrations() == []
     assert store.migrate() == []
     store.close()
     again = Store.open(tmp_path / "a.db")
-    assert {r["name"] for r in again.query("SELECT name FROM sqlite_master")} >= {
+    assert {r["name"] for r in sql(again, "SELECT name FROM sqlite_master")} >= {
         "sources", "items", "stories", "fetches", "item_versions", "raw_pages", "item_topics",
         "alerts", "items_fts"}
     again.close()
@@ -77,14 +77,14 @@ def test_two_processes_migrating_together_do_not_race(tmp_path: Path) -> None:
         p.join(30)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     store = Store.open(path)
-    names = [r["name"] for r in store.query("SELECT name FROM _sqlite_migrations")]
+    names = [r["name"] for r in sql(store, "SELECT name FROM _sqlite_migrations")]
     assert sorted(names) == sorted(set(names)) and "0001_initial" in names  # each applied once
     store.close()
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "n.db")
-    store.conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+    store._conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
                        "VALUES ('feed-monitor', '9999_future', 'x')")
     store.close()
     with pytest.raises(SchemaTooNew, match="newer feed-monitor"):
@@ -107,7 +107,7 @@ def test_record_poll_writes_everything_in_one_transaction(store: Store) -> None:
     assert len(summary.new_item_ids) == 2 and len(summary.new_story_ids) == 1
     state = store.source_state("s1")
     assert state.etag == '"e"' and state.error_count == 0
-    assert store.query("SELECT count(*) FROM items_fts")[0][0] == 1  # skipped rows not indexed
+    assert sql(store, "SELECT count(*) FROM items_fts")[0][0] == 1  # skipped rows not indexed
 
     # a failing write (duplicate entry key) rolls back every part of the run
     bad = PollRecord(source_id="s1", checked_at=NOW, outcome="new",
@@ -116,8 +116,8 @@ def test_record_poll_writes_everything_in_one_transaction(store: Store) -> None:
                      new_items=(_item("c"), _item("a")))
     with pytest.raises(StorageError):
         store.record_poll(bad)
-    assert store.query("SELECT count(*) FROM items")[0][0] == 2
-    assert store.query("SELECT count(*) FROM fetches")[0][0] == 1
+    assert sql(store, "SELECT count(*) FROM items")[0][0] == 2
+    assert sql(store, "SELECT count(*) FROM fetches")[0][0] == 1
     assert store.source_state("s1").etag == '"e"'
 
 
@@ -140,7 +140,7 @@ def test_sync_sources_keeps_history_on_rename_and_disables_removed(store: Store)
     store.record_poll(PollRecord("s1", NOW, "new", NOW, new_items=(_item("a"),), etag='"e"'))
     store.sync_sources([SourceRecord("s1", "Renamed", "feed", "http://x.org/feed", "en", "X",
                                      "topic", 900.0)], NOW)
-    rows = {r["id"]: r for r in store.query("SELECT * FROM sources")}
+    rows = {r["id"]: r for r in sql(store, "SELECT * FROM sources")}
     assert rows["s1"]["name"] == "Renamed" and rows["s1"]["etag"] == '"e"'
     assert rows["s2"]["enabled"] == 0
     assert store.source_ids() == ["s1"]
@@ -150,7 +150,7 @@ def test_unique_entry_key_per_source_is_enforced(store: Store) -> None:
     _source(store)
     store.record_poll(PollRecord("s1", NOW, "new", NOW, new_items=(_item("a"),)))
     with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("INSERT INTO items (source_id, entry_key, outlet, first_seen_at, "
+        store._conn.execute("INSERT INTO items (source_id, entry_key, outlet, first_seen_at, "
                            "status) VALUES ('s1', 'a', 'X', 'x', 'ok')")
 
 
@@ -168,12 +168,12 @@ def test_readme_documents_every_table_and_column(tmp_path: Path) -> None:
     section = readme.split("## The database", 1)[1]
     store = Store.open(tmp_path / "doc.db", busy_timeout=1.0)
     try:
-        tables = [r[0] for r in store.conn.execute(
+        tables = [r[0] for r in store._conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'items_fts_%' "
             "AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")]
         for table in tables:
             assert f"`{table}`" in section, f"table {table} not documented"
-            for (_, column, *_rest) in store.conn.execute(f"PRAGMA table_info({table})"):
+            for (_, column, *_rest) in store._conn.execute(f"PRAGMA table_info({table})"):
                 if table != "items_fts" and column != "id":
                     assert f"`{column}`" in section, f"{table}.{column} not documented"
     finally:

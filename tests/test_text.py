@@ -1,6 +1,6 @@
 """Normalisation: Persian/Arabic letter forms, ZWNJ, digits, bidi, case — pure functions."""
 
-from monitor.text import guess_language, normalize, one_line, search_form, words
+from monitor.matching.text import guess_language, normalize, one_line, search_form, words
 
 
 def test_arabic_letter_forms_become_persian() -> None:

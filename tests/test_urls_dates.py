@@ -4,14 +4,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from monitor.dates import (
+from monitor.fetching.urls import absolutize, canonical_url, is_http_url
+from monitor.parsing.dates import (
     gregorian_to_jalali,
     jalali_to_gregorian,
     parse_any_date,
     parse_persian_date,
     plausible,
 )
-from monitor.urls import absolutize, canonical_url, is_http_url
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -80,9 +80,10 @@ def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
     brings another; the worker's analysis equals the in-process one."""
     from pathlib import Path
 
-    from monitor.analysis import WorkerContext, analyse
-    from monitor.settings import load_settings
-    from monitor.topics import TopicsConfig
+    from monitor.configuration.settings import load_settings
+    from monitor.matching.topics import TopicsConfig
+    from monitor.polling.analysis import analyse
+    from monitor.workers import WorkerContext
 
     config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
     title = "Iranian diplomat defects, seeks asylum in Norway"
@@ -108,8 +109,8 @@ def test_analysis_in_a_worker_with_its_context_sent_once() -> None:
 def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
     """A task that brought a new context and failed leaves the worker's context unknown: the
     next task sends its context again instead of assuming the old one is still there."""
-    from monitor.analysis import WorkerContext
-    from monitor.topics import TopicsConfig
+    from monitor.matching.topics import TopicsConfig
+    from monitor.workers import WorkerContext
 
     first, second = WorkerContext.of(TopicsConfig()), WorkerContext.of(TopicsConfig(aliases=(
         ("x", ("y",)),)))
@@ -124,7 +125,7 @@ def test_a_failed_task_makes_the_pool_send_its_context_again() -> None:
 
 
 def test_workers_start_with_the_extractor_caches_filled_by_the_forkserver() -> None:
-    """monitor.warmup runs in the forkserver: a fresh worker, and its replacement after a
+    """monitor.parsing.warmup runs in the forkserver: a fresh worker, and its replacement after a
     crash, already hold trafilatura's stop-word union instead of building it on a page."""
     async def go(pool: WorkerPool) -> tuple[bool, bool]:
         first = await pool.run("probe_warm", timeout=5.0)
@@ -134,15 +135,15 @@ def test_workers_start_with_the_extractor_caches_filled_by_the_forkserver() -> N
     assert run(go) == (True, True)
 
 
-def test_extraction_and_analysis_in_one_task() -> None:
-    """Task ``extract_analyse`` analyses the page's text exactly as the item will keep it; it
-    leaves the analysis out when the feed's text wins, and keeps the extraction when our own
-    analysis fails."""
+def test_one_article_task_chooses_the_text_and_analyses_exactly_it() -> None:
+    """Task ``article`` extracts the page, chooses the item's title and text (the page's, or
+    the feed's when that is longer) and analyses exactly the chosen text; a fault in our own
+    analysis keeps the extraction and leaves the analysis to the caller."""
     from pathlib import Path
 
-    from monitor.analysis import WorkerContext, analyse
-    from monitor.extract import page_text
-    from monitor.settings import load_settings
+    from monitor.configuration.settings import load_settings
+    from monitor.polling.analysis import AnalysedArticle, analyse
+    from monitor.workers import WorkerContext
 
     config = load_settings(Path(__file__).parent.parent / "config" / "monitor.toml").topics
     story = ("Two officers of the Revolutionary Guards have defected and asked for asylum "
@@ -152,25 +153,46 @@ def test_extraction_and_analysis_in_one_task() -> None:
             + "".join(f"<p>{story} Paragraph {i}.</p>" for i in range(5))
             + "</article></body></html>")
     url = "https://news.example.com/a/1"
+    feed_text = "Protesters marched in Tabriz. " * 200  # longer than the page: the feed wins
     rules, broken = WorkerContext.of(config), WorkerContext.of(None)
 
     async def go(pool: WorkerPool):  # type: ignore[no-untyped-def]
-        kept = await pool.run("extract_analyse", html, url, "Officers defect", 0, "en",
+        kept = await pool.run("article", html, url, "Officers defect", "", "en",
                               timeout=10.0, context=rules)
-        feed_wins = await pool.run("extract_analyse", html, url, "Officers defect", 10**6, "en",
+        feed_wins = await pool.run("article", html, url, "Officers defect", feed_text, "en",
                                    timeout=10.0, context=rules)
-        faulty = await pool.run("extract_analyse", html, url, "Officers defect", 0, "en",
+        faulty = await pool.run("article", html, url, "Officers defect", "", "en",
                                 timeout=10.0, context=broken)
         return kept, feed_wins, faulty
 
-    (extracted, analysis), feed_wins, faulty = run(go)
-    assert extracted is not None and "Paragraph 4" in extracted.text
-    title, text = page_text("Officers defect", 0, extracted)  # type: ignore[misc]
-    assert title == "Officers defect"
-    assert analysis == analyse(config, title, text, "en")
-    assert [t.topic for t in analysis.topics] == ["defections"]
-    assert feed_wins == (extracted, None)
-    assert faulty == (extracted, None)
+    kept, feed_wins, faulty = run(go)
+    assert isinstance(kept, AnalysedArticle) and kept.article.status == "ok"
+    assert kept.article.title == "Officers defect" and "Paragraph 4" in kept.article.text
+    assert kept.analysis == analyse(config, kept.article.title, kept.article.text, "en")
+    assert [t.topic for t in kept.analysis.topics] == ["defections"]
+    assert feed_wins.article.status == "fallback"
+    assert feed_wins.article.text.strip() == feed_text.strip()
+    assert feed_wins.analysis == analyse(config, "Officers defect", feed_wins.article.text, "en")
+    assert "protests" in [t.topic for t in feed_wins.analysis.topics]
+    assert faulty.article == kept.article and faulty.analysis is None
+
+
+def test_task_errors_cross_the_pipe_as_typed_values() -> None:
+    """Our own error raised in a task arrives as itself (a ParseError stays a ParseError with
+    its message); a foreign one arrives as WorkerTaskFailed naming its type."""
+    from monitor.errors import ParseError, WorkerTaskFailed
+
+    async def go(pool: WorkerPool) -> tuple[BaseException, BaseException]:
+        with pytest.raises(ParseError) as parse:
+            await pool.run("parse_feed", b"", "application/rss+xml", "https://x.test/f",
+                           timeout=10.0)
+        with pytest.raises(WorkerTaskFailed) as other:
+            await pool.run("probe_sleep", "not a number", timeout=10.0)
+        return parse.value, other.value
+
+    parse, other = run(go)
+    assert type(parse) is ParseError and "failed" not in str(parse)
+    assert isinstance(other, WorkerTaskFailed) and other.type_name == "TypeError"
 
 
 def test_tasks_still_waiting_when_the_pool_closes_end_with_an_error() -> None:

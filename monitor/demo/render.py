@@ -6,9 +6,9 @@ from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
-from monitor.dates import IRAN_TZ, PERSIAN_MONTHS, gregorian_to_jalali
 from monitor.demo.corpus import Piece
 from monitor.demo.outlets import Outlet
+from monitor.parsing.dates import IRAN_TZ, PERSIAN_MONTHS, gregorian_to_jalali
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from monitor.app import alerting, poll_sources, running
+from monitor.configuration.settings import load_settings
 from monitor.demo.outlets import OUTLETS
 from monitor.demo.simulator import Simulator
-from monitor.pipeline import SourceReport
-from monitor.settings import load_settings
-from monitor.text import one_line
+from monitor.matching.text import one_line
+from monitor.polling.pipeline import SourceReport
+from monitor.service.app import alerting, poll_sources, running
 
 REPO_TOPICS = Path(__file__).resolve().parents[2] / "config" / "topics.toml"
 

@@ -1,0 +1,2 @@
+"""The commands behind the CLI: operations (once, status, backup, rebuild-index, alerts)
+and queries (stories, show, search, export, stats, reextract, serve)."""

@@ -1,0 +1,232 @@
+"""Near-duplicate detection — pure functions: shingles, MinHash signatures, LSH bands, the verdict.
+
+An item's text is split into paragraphs; credit lines (monitor.matching.wire) and the outlet's
+own boilerplate paragraphs are dropped; the rest is normalised (monitor.matching.text, ZWNJ
+dropped) and cut into shingles. Two MinHash signatures are made with the same permutations:
+
+* the *full* signature over every shingle of the body;
+* the *lead* signature over the first `LEAD_WORDS` words after the first paragraph. Copies cut
+  to their first paragraphs keep this part even when an editor rewrote the lede, so it finds
+  truncated copies whose full-text Jaccard is low.
+
+Band keys (LSH) are 47-bit hashes of the band number and the band's rows (six bytes each in
+SQLite). Only story representatives are indexed (storage.stories); a candidate is accepted when
+its estimated Jaccard is high, or when the smaller text is mostly contained in the larger one
+(a cut copy, or an update with paragraphs added). Thresholds and the shingle kind were chosen
+by measurement on tests/data (see benchmarks/shingles.py and the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import rensa
+
+from monitor.matching import wire
+from monitor.matching.text import NORMALIZER_VERSION, search_form, words
+from storage.records import Candidate, Fingerprint, MatchDecision
+
+NUM_PERM = 128
+SEED = 1404  # fixed: signatures from different runs must be comparable
+FULL_BANDS, FULL_ROWS = 32, 4  # uses all 128 values of the full signature
+LEAD_BANDS, LEAD_ROWS = 16, 3  # uses the first 48 values of the lead signature
+LEAD_WORDS = 120
+MIN_WORDS = 50  # shorter texts match only by URL or exact body
+SHINGLE = "c5"  # chosen by benchmarks/shingles.py; see the README
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    jaccard: float = 0.5  # full-text estimated Jaccard
+    containment: float = 0.8  # share of the smaller text found in the larger
+    lead: float = 0.6  # lead-window Jaccard, for cut copies with a rewritten lede
+    lead_containment: float = 0.55  # with a matching lead, this much of the smaller text
+
+
+def params_tag(shingle: str = SHINGLE) -> str:
+    """How a signature was made; a change means `monitor rebuild-index`."""
+    return (f"rensa-{_RENSA_VERSION};perm={NUM_PERM};seed={SEED};shingle={shingle};"
+            f"bands={FULL_BANDS}x{FULL_ROWS}+{LEAD_BANDS}x{LEAD_ROWS};lead={LEAD_WORDS};"
+            f"norm={NORMALIZER_VERSION}")
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("rensa")
+
+
+_RENSA_VERSION = _version()
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+
+_JOINERS = ("\u200c", "\u200d", "\u00ad")  # ZWNJ, ZWJ, soft hyphen (see text.normalize)
+
+
+def paragraphs(text: str | None) -> list[str]:
+    return [p.strip() for p in re.split(r"\n+", text or "") if p.strip()]
+
+
+def line_hash(line: str) -> int:
+    """63-bit hash of a normalised paragraph (for per-outlet boilerplate counts)."""
+    return _hash63(search_form(line).encode("utf-8"))
+
+
+def shingles(norm: str, kind: str = SHINGLE) -> list[str]:
+    """Shingles of normalised text: word n-grams ("w3") or character n-grams without spaces
+    ("c5"), which ignore where a writer put spaces or ZWNJs in Persian compounds."""
+    return _token_shingles(words(norm), kind)
+
+
+def _token_shingles(tokens: list[str], kind: str) -> list[str]:
+    n = int(kind[1:])
+    if kind.startswith("w"):
+        if len(tokens) < n:
+            return [" ".join(tokens)] if tokens else []
+        return [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    compact = "".join(tokens)
+    return [compact[i:i + n] for i in range(max(1, len(compact) - n + 1))] if compact else []
+
+
+def _minhash(items: list[str]) -> list[int]:
+    m = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
+    m.update(items)
+    return list(m.digest())
+
+
+def _pack(values: list[int]) -> bytes:
+    return struct.pack(f"<{len(values)}I", *values)
+
+
+def unpack(blob: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(blob) // 4}I", blob)
+
+
+def band_keys(full: list[int], lead: list[int] | None) -> tuple[int, ...]:
+    keys = []
+    for band in range(FULL_BANDS):
+        keys.append(_band_key(band, full[band * FULL_ROWS:(band + 1) * FULL_ROWS]))
+    if lead is not None:
+        for band in range(LEAD_BANDS):
+            rows = lead[band * LEAD_ROWS:(band + 1) * LEAD_ROWS]
+            keys.append(_band_key(FULL_BANDS + band, rows))
+    return tuple(keys)
+
+
+def _band_key(band: int, rows: list[int]) -> int:
+    """47 bits (six bytes in SQLite) of a hash of the band number and its rows."""
+    digest = hashlib.blake2b(struct.pack(f"<B{len(rows)}I", band, *rows), digest_size=6).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def _hash63(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
+
+
+Boilerplate = Collection[int] | Callable[[tuple[int, ...]], Collection[int]]
+
+
+def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
+                shingle: str = SHINGLE) -> Fingerprint:
+    """Fingerprint an item's text, without its credits and the outlet's boilerplate lines.
+    `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
+    text's paragraph hashes and answers which of them are boilerplate."""
+    lines = paragraphs(text)
+    normed = {line: search_form(line) for line in lines}  # each paragraph normalised once
+    hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
+    common = boilerplate(hashes) if callable(boilerplate) else boilerplate
+    body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
+    body = wire.strip_credits(body)  # may shorten a line: those are normalised again
+    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
+        # a joiner at a paragraph's edge joins words across it in the text's normal form
+        norm_lines = [search_form("\n".join(body))]
+        lead_lines = [search_form("\n".join(body[1:] if len(body) > 1 else body))]
+    else:
+        norm_lines = [normed.get(line) or search_form(line) for line in body]
+        lead_lines = norm_lines[1:] if len(norm_lines) > 1 else norm_lines
+    tokens = words(" ".join(norm_lines))
+    # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
+    text_hash = _hash63("".join(tokens).encode("utf-8"))
+    shingled = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
+    if len(tokens) < MIN_WORDS or not shingled:
+        return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
+                           params_tag(shingle), hashes)
+    full = _minhash(shingled)
+    lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
+    lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
+        if len(lead_tokens) >= 30 else None
+    return Fingerprint(
+        text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingled),
+        minhash=_pack(full), lead_minhash=_pack(lead[:LEAD_BANDS * LEAD_ROWS]) if lead else None,
+        bands=band_keys(full, lead), params=params_tag(shingle), line_hashes=hashes)
+
+
+# -- the verdict ---------------------------------------------------------------------------------
+
+
+def jaccard(a: bytes, b: bytes) -> float:
+    x, y = unpack(a), unpack(b)
+    n = min(len(x), len(y))
+    return sum(1 for i in range(n) if x[i] == y[i]) / n if n else 0.0
+
+
+def containment(j: float, size_a: int, size_b: int) -> float:
+    """Estimated share of the smaller set inside the larger, from Jaccard and the set sizes."""
+    small = min(size_a, size_b)
+    if small == 0:
+        return 0.0
+    intersection = j * (size_a + size_b) / (1 + j)
+    return min(1.0, intersection / small)
+
+
+@dataclass(frozen=True)
+class Scores:
+    jaccard: float
+    containment: float
+    lead: float
+
+    def is_copy(self, t: Thresholds) -> bool:
+        return (self.jaccard >= t.jaccard or self.containment >= t.containment
+                or (self.lead >= t.lead and self.containment >= t.lead_containment))
+
+
+def scores(a: Fingerprint | Candidate, b: Fingerprint | Candidate) -> Scores:
+    if a.minhash is None or b.minhash is None:
+        return Scores(0.0, 0.0, 0.0)
+    j = jaccard(a.minhash, b.minhash)
+    lead = jaccard(a.lead_minhash, b.lead_minhash) if a.lead_minhash and b.lead_minhash else 0.0
+    return Scores(j, containment(j, a.shingle_count, b.shingle_count), lead)
+
+
+class Matcher:
+    """The verdict storage asks for: the best candidate story this item is a copy of."""
+
+    def __init__(self, thresholds: Thresholds = Thresholds()) -> None:
+        self.thresholds = thresholds
+
+    def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
+        return band_keys(list(unpack(minhash)), list(unpack(lead_minhash)) if lead_minhash
+                         else None)
+
+    def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None:
+        best: tuple[float, Candidate, Scores] | None = None
+        for c in candidates:
+            s = scores(item, c)
+            if not s.is_copy(self.thresholds):
+                continue
+            rank = max(s.jaccard, s.containment)
+            if best is None or rank > best[0]:
+                best = (rank, c, s)
+        if best is None:
+            return None
+        _, c, s = best
+        # an update or a fuller copy (the representative is mostly inside it) becomes the text
+        fuller = (item.word_count > c.word_count * 1.1
+                  and s.containment >= self.thresholds.containment)
+        return MatchDecision(c.story_id, round(max(s.jaccard, s.containment), 4), fuller)

@@ -1,0 +1,2 @@
+"""Parsing and extraction: feed, listing-page and other source bodies to entries; article
+HTML to text (trafilatura, in worker processes); dates; entry identity."""

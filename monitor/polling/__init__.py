@@ -1,0 +1,2 @@
+"""One source run: the orchestrator (`pipeline.run_source`), its parts (`deps`), article
+fetching and the one article path, the text analysis done in workers, scheduling."""

@@ -1,0 +1,89 @@
+"""What the monitor learns from an item's text, computed in a worker process.
+
+Language, the normalised search forms, the agency credit, topics and the dedup fingerprint are
+pure functions of (title, text): together they cost a few milliseconds per article, as much as
+the main process spends on everything else, so they run in the worker pool next to extraction
+(tasks ``analyse`` and ``article``) instead of on the event loop. The topic rules travel to the
+workers as a *context* (pickled once per configuration, sent to each worker once; see
+monitor.workers).
+
+The fingerprint comes back without the outlet's learnt boilerplate paragraphs left out: only the
+store knows those. `pipeline.fingerprint_for` asks the store about the paragraph hashes and
+recomputes in-process in the uncommon case that some are boilerplate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.matching import dedup, topics, wire
+from monitor.matching.text import guess_language, search_form
+from monitor.matching.topics import TopicsConfig
+from monitor.parsing.extract import ArticleText, choose, extract_article
+from monitor.workers import WorkerContext, task
+from storage.records import Fingerprint, TopicHit
+
+
+@dataclass(frozen=True)
+class Analysis:
+    language: str
+    search_title: str
+    search_text: str
+    agency: str | None
+    topics: tuple[TopicHit, ...]
+    fingerprint: Fingerprint | None  # None when there is no text
+
+
+@task("analyse")
+def analyse(config: TopicsConfig, title: str, text: str | None, default_language: str,
+            known_language: str | None = None) -> Analysis:
+    """`known_language`: the item's language is already known (text another source stored):
+    used as is; otherwise guessed from the text, `default_language` when unclear."""
+    body = text or ""
+    language = known_language or guess_language(f"{title} {body}", default_language)
+    search_title = search_form(title)
+    if not body:
+        return Analysis(language, search_title, "", None, (), None)
+    search_text = search_form(body)
+    return Analysis(
+        language=language, search_title=search_title, search_text=search_text,
+        agency=wire.agency_of(dedup.paragraphs(body)),
+        topics=tuple(topics.classify(config, search_title, search_text, language,
+                                     normalised=True)),
+        fingerprint=dedup.fingerprint(body))
+
+
+@dataclass(frozen=True)
+class AnalysedArticle:
+    """Worker task ``article``'s one answer: the text the item keeps (chosen by
+    `extract.choose` from the page and the feed entry) and the analysis of exactly that text.
+    `analysis` is None only when our own analysis failed; the pipeline then analyses the item
+    alone, so a fault there never costs the extraction."""
+
+    article: ArticleText
+    analysis: Analysis | None
+
+
+@task("article")
+def article_task(config: TopicsConfig, html: str, url: str, entry_title: str, feed_text: str,
+                 default_language: str, page_title_first: bool = False) -> AnalysedArticle:
+    """Extract the page, choose the item's title and text, analyse them: one round trip per
+    article, and the extracted text never crosses the pipe twice."""
+    article = choose(entry_title, feed_text, extract_article(html, url),
+                     page_title_first=page_title_first)
+    try:
+        analysis = analyse(config, article.title, article.text or None, default_language)
+    except Exception:  # never lose the extraction to a fault in our own analysis
+        analysis = None
+    return AnalysedArticle(article, analysis)
+
+
+_last: tuple[TopicsConfig, WorkerContext] | None = None
+
+
+def topics_context(config: TopicsConfig) -> WorkerContext:
+    """The topics as a worker context; pickled once per configuration object."""
+    global _last
+    if _last is None or _last[0] is not config:
+        _last = (config, WorkerContext.of(config))
+    return _last[1]

@@ -1,0 +1,2 @@
+"""The service: wiring of the parts (`app`), the daemon loop, signals and sd_notify,
+revisits of alerted articles, logging."""
