@@ -201,7 +201,7 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
               file=sys.stderr)
         return 1
     db = settings.database.path
-    template = (Path(__file__).parent / "datasette" / "metadata.json").read_text("utf-8")
+    template = (Path(__file__).parents[1] / "datasette" / "metadata.json").read_text("utf-8")
     meta = db.with_name(db.name + ".datasette.json")
     meta.write_text(template.replace('"DATABASE"', json.dumps(db.stem)), encoding="utf-8")
     print(f"Datasette on http://{host}:{port}/ (read-only queries; Ctrl-C stops)", flush=True)
