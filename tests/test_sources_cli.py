@@ -209,3 +209,14 @@ def test_list_shows_kind_affiliation_health_and_next_check(
     row = next(line for line in out.splitlines() if line.startswith("first"))
     assert row.split()[1:6] == ["feed", "diaspora", "GB", "en", "ok"]
     assert row.split()[-1].startswith("20") and row.split()[-1].endswith("Z")  # next check
+
+
+def test_an_entry_the_loader_would_refuse_is_never_written(
+        server: TestServer, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = server.url("")
+    server.route("/feed.xml", Reply(200, RSS, fixture("feed.xml", base)))
+    before = (config.parent / "sources.toml").read_bytes()
+    assert run(config, "add", base + "/feed.xml", "--id", "Not An Id") == 2
+    assert "id: use lowercase letters" in capsys.readouterr().err
+    assert (config.parent / "sources.toml").read_bytes() == before
+    assert not list(config.parent.glob(".sources-*"))
