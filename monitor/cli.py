@@ -15,7 +15,7 @@ from pathlib import Path
 
 from monitor.commands import operations as commands
 from monitor.commands import queries as query_commands
-from monitor.configuration.settings import find_config, load_settings
+from monitor.configuration.settings import Settings, find_config, load_settings
 from monitor.errors import ConfigError, MonitorError
 from monitor.service.logs import register_secret, setup_logging
 from storage import StorageError
@@ -38,6 +38,7 @@ COMMANDS = {
     "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
     "alerts": "the alert outbox: list, test (send a test message per channel), mute STORY",
     "demo": "run the whole job offline against the bundled outlet simulator",
+    "sources": "the outlets: list, add URL, check [ID...], import FILE.opml, export (OPML)",
 }
 
 
@@ -87,11 +88,54 @@ def build_parser() -> argparse.ArgumentParser:
     mute = alerts.add_parser("mute", help="stop roll-up alerts for a story")
     mute.add_argument("story", type=int, help="story id")
     sub.choices["backup"].add_argument("path", help="where to write the copy")
+    _sources_parser(sub.choices["sources"])
     demo = sub.choices["demo"]
     demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
     demo.add_argument("--dir", default="demo-output",
                       help="where the demo writes its config and database (default demo-output)")
     return parser
+
+
+def _sources_parser(parser: argparse.ArgumentParser) -> None:
+    from monitor.configuration.sources import AFFILIATIONS, KINDS
+
+    actions = parser.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="sources with kind, affiliation, health and next check")
+    add = actions.add_parser("add", help="discover the feeds of a URL, show a sample and what "
+                             "the gate would do, then add one to sources.toml")
+    add.add_argument("url")
+    add.add_argument("--pick", type=int, default=1, help="which discovered source (default 1)")
+    add.add_argument("--dry-run", action="store_true", help="show, write nothing")
+    for name in ("--id", "--name", "--outlet", "--language", "--country", "--category"):
+        add.add_argument(name)
+    add.add_argument("--scope", choices=["general", "topic"], default="general")
+    add.add_argument("--affiliation", choices=AFFILIATIONS)
+    check = actions.add_parser("check", help="probe each source once: status, kind, entries, "
+                               "newest entry, problems; exit 1 if any fails")
+    check.add_argument("ids", nargs="*", metavar="ID")
+    imp = actions.add_parser("import", help="add the subscriptions of an OPML file (a dry run "
+                             "unless --yes); duplicate URLs are refused")
+    imp.add_argument("file")
+    imp.add_argument("--yes", action="store_true", help="write the new sources")
+    actions.add_parser("export", help=f"the sources as OPML 2.0 (kinds: {', '.join(KINDS)})")
+
+
+def _sources(settings: Settings, args: argparse.Namespace) -> int:
+    from monitor.commands import sources as sc
+
+    action = args.sources_command
+    if action == "list":
+        return sc.list_sources(settings)
+    if action == "add":
+        options = {k: getattr(args, k) for k in ("id", "name", "outlet", "language", "country",
+                                                 "category", "scope", "affiliation")}
+        return asyncio.run(sc.add(settings, args.url, options=options, pick=args.pick,
+                                  dry_run=args.dry_run))
+    if action == "check":
+        return asyncio.run(sc.check(settings, args.ids))
+    if action == "import":
+        return sc.import_opml(settings, Path(args.file), yes=args.yes)
+    return sc.export_opml(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,6 +190,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands.alerts_mute(settings, args.story)
     if args.command == "status":
         return commands.status(settings)
+    if args.command == "sources":
+        return _sources(settings, args)
     if args.command == "backup":
         return commands.backup(settings, Path(args.path))
     if args.command == "rebuild-index":

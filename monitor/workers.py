@@ -38,7 +38,8 @@ from monitor.errors import MonitorError, WorkerCrashed, WorkerTaskFailed, Worker
 # lazy caches).
 # The forkserver is started once per process, by its first user: a program that uses another
 # forkserver pool first must set this preload list itself.
-TASK_MODULES = ("monitor.parsing.feeds", "monitor.parsing.extract", "monitor.polling.analysis")
+TASK_MODULES = ("monitor.parsing.feeds", "monitor.parsing.sitemaps", "monitor.parsing.telegram",
+                "monitor.parsing.extract", "monitor.polling.analysis")
 PRELOAD = ("monitor.workers", *TASK_MODULES, "trafilatura", "monitor.parsing.warmup")
 
 _TASKS: dict[str, Callable[..., Any]] = {}

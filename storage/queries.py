@@ -67,7 +67,11 @@ def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
     sql = (
         "SELECT s.id, s.first_seen_at, s.first_outlet, s.outlet_count, s.item_count, s.agency, "
         "s.headline, (SELECT group_concat(DISTINCT t.topic) FROM items i JOIN item_topics t "
-        "ON t.item_id = i.id WHERE i.story_id = s.id) AS topics FROM stories s "
+        "ON t.item_id = i.id WHERE i.story_id = s.id) AS topics, "
+        "(SELECT src.affiliation FROM items i JOIN sources src ON src.id = i.source_id "
+        "WHERE i.id = s.first_item_id) AS first_affiliation, "
+        "(SELECT group_concat(DISTINCT src.affiliation) FROM items i JOIN sources src "
+        "ON src.id = i.source_id WHERE i.story_id = s.id) AS affiliations FROM stories s "
         + (f"WHERE {' AND '.join(where)} " if where else "")
         + "ORDER BY s.first_seen_at DESC LIMIT ?")
     return [dict(r) for r in conn.execute(sql, [*params, limit])]
@@ -80,7 +84,8 @@ def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
         raise NotFound(f"no story {story_id}")
     items = conn.execute(
         "SELECT i.id, i.first_seen_at, i.outlet, i.source_id, i.match_kind, i.similarity, "
-        "i.agency, i.language, i.title, i.url, i.status, i.removed_at FROM items i "
+        "i.agency, i.language, i.title, i.url, i.status, i.removed_at, src.affiliation, "
+        "src.country FROM items i LEFT JOIN sources src ON src.id = i.source_id "
         "WHERE i.story_id = ? ORDER BY i.first_seen_at, i.id", (story_id,)).fetchall()
     return dict(row), [dict(r) for r in items]
 

@@ -35,6 +35,8 @@ class SourceRecord:
     scope: str
     interval_seconds: float
     enabled: bool = True
+    affiliation: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)

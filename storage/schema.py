@@ -7,6 +7,8 @@ as text and read well in any SQL client.
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -290,4 +292,42 @@ _SCHEDULING = [
 @MIGRATIONS(name="0005_scheduling")
 def _scheduling(db: Database) -> None:
     for statement in _SCHEDULING:
+        db.execute(statement)
+
+
+@MIGRATIONS(name="0006_source_kind_unchecked")
+def _source_kind_unchecked(db: Database) -> None:
+    """`sources.kind` without its CHECK: kinds (feed, page, sitemap, telegram, ...) are
+    validated by the configuration. A table rebuild (SQLite's procedure: new table, copy,
+    drop, rename, indexes again, foreign keys checked), run with foreign keys off."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sources'"
+                     ).fetchone()[0]
+    check = re.compile(r"\s*CHECK\s*\(\s*kind\s+IN\s*\([^)]*\)\s*\)", re.I)
+    if not check.search(sql):
+        return
+    rebuilt = check.sub("", sql, count=1).replace("CREATE TABLE sources", "CREATE TABLE "
+                                                  "sources_rebuilt", 1)
+    indexes = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                        "AND tbl_name = 'sources' AND sql IS NOT NULL")]
+    db.execute(rebuilt)
+    db.execute("INSERT INTO sources_rebuilt SELECT * FROM sources")
+    db.execute("DROP TABLE sources")
+    db.execute("ALTER TABLE sources_rebuilt RENAME TO sources")
+    for statement in indexes:
+        db.execute(statement)
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"0006_source_kind_unchecked: {len(broken)} foreign key problems")
+
+
+_WHO = [
+    # who the outlet is (see monitor.sources_config.AFFILIATIONS) and where it is based
+    "ALTER TABLE sources ADD COLUMN affiliation TEXT",
+    "ALTER TABLE sources ADD COLUMN country TEXT",
+]
+
+
+@MIGRATIONS(name="0011_source_affiliation")
+def _source_affiliation(db: Database) -> None:
+    for statement in _WHO:
         db.execute(statement)

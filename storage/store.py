@@ -94,9 +94,15 @@ class Store(AlertsAPI, OperationsAPI):
         holds a long write transaction."""
         if not self.pending_migrations():
             return []
-        with self._transaction():
-            pending = self.pending_migrations()
-            MIGRATIONS.apply(self._db)
+        # foreign keys are off while migrating (SQLite's table-rebuild procedure; a rebuild
+        # checks them itself before its transaction commits), and on again afterwards
+        self._conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self._transaction():
+                pending = self.pending_migrations()
+                MIGRATIONS.apply(self._db)
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
         return pending
 
     # -- sources ---------------------------------------------------------------------------------
@@ -113,9 +119,11 @@ class Store(AlertsAPI, OperationsAPI):
                 conn.execute(
                     """
                     INSERT INTO sources (id, name, kind, url, language, outlet, scope,
-                                         interval_seconds, enabled, added_at, next_check_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         interval_seconds, enabled, added_at, next_check_at,
+                                         affiliation, country)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
+                        affiliation = excluded.affiliation, country = excluded.country,
                         name = excluded.name, kind = excluded.kind, language = excluded.language,
                         outlet = excluded.outlet, scope = excluded.scope,
                         interval_seconds = excluded.interval_seconds, enabled = excluded.enabled,
@@ -125,7 +133,8 @@ class Store(AlertsAPI, OperationsAPI):
                         url = excluded.url
                     """,
                     (s.id, s.name, s.kind, s.url, s.language, s.outlet, s.scope,
-                     s.interval_seconds, int(s.enabled), iso(now), iso(now)),
+                     s.interval_seconds, int(s.enabled), iso(now), iso(now), s.affiliation,
+                     s.country),
                 )
             ids = [s.id for s in sources]
             marks = ",".join("?" * len(ids))

@@ -16,8 +16,13 @@ def test_shipped_configuration_is_valid() -> None:
     settings = load_settings(REPO / "config" / "monitor.toml", env={})
     assert len(settings.sources) >= 20
     assert sum(s.language == "fa" for s in settings.sources) >= 5
-    assert {"feed", "page"} <= {s.kind for s in settings.sources}
+    assert {"feed", "page", "sitemap", "telegram"} <= {s.kind for s in settings.sources}
     assert any(s.aggregator for s in settings.sources)
+    assert all(s.affiliation for s in settings.sources)  # who each outlet is
+    assert {"state", "state-aligned", "human-rights", "diaspora"} <= {
+        s.affiliation for s in settings.sources}
+    # contradicted by public evidence: Iran International publishes no RSS
+    assert not any("iranintl.com/" in s.url and s.url.endswith("/rss") for s in settings.sources)
     assert not settings.alerts.email.enabled and not settings.alerts.slack_enabled
 
 

@@ -93,10 +93,11 @@ def stories(settings: Settings, *, since: str | None, topic: str | None, limit: 
         print("no stories")
     else:
         print(tabulate([[r["id"], r["first_seen_at"], r["outlet_count"], r["first_outlet"],
+                         r["first_affiliation"] or "", r["affiliations"] or "",
                          r["agency"] or "", r["topics"] or "", one_line(r["headline"], 60)]
                         for r in rows],
-                       headers=["id", "first seen", "outlets", "first outlet", "agency",
-                                "topics", "headline"]))
+                       headers=["id", "first seen", "outlets", "first outlet", "first is",
+                                "carried by", "agency", "topics", "headline"]))
     return 0
 
 
@@ -110,12 +111,13 @@ def show(settings: Settings, story_id: int) -> int:
     print(f"  first seen {story['first_seen_at']} at {story['first_outlet']}; carried by "
           f"{story['outlet_count']} outlets ({story['item_count']} sightings); agency "
           f"{story['agency'] or '-'}")
-    print(tabulate([[i["first_seen_at"], i["outlet"], i["match_kind"],
+    print(tabulate([[i["first_seen_at"], i["outlet"],
+                     "/".join(x for x in (i["affiliation"], i["country"]) if x), i["match_kind"],
                      f"{i['similarity']:.2f}" if i["similarity"] is not None else "",
                      i["status"] + (" (removed)" if i["removed_at"] else ""),
                      one_line(i["title"], 50), i["url"] or ""] for i in items],
-                   headers=["seen", "outlet", "matched by", "similarity", "status", "title",
-                            "url"]))
+                   headers=["seen", "outlet", "who", "matched by", "similarity", "status",
+                            "title", "url"]))
     return 0
 
 

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.configuration.units import parse_duration
 from monitor.fetching.urls import is_http_url
@@ -18,9 +19,15 @@ from monitor.matching import topics
 from monitor.matching.topics import TopicsConfig
 
 SOURCE_KEYS = {"id", "name", "kind", "url", "language", "outlet", "scope", "interval", "enabled",
-               "robots", "robots_reason", "proxy"}
+               "robots", "robots_reason", "proxy", "affiliation", "country",
+               "category"}
 REQUIRED_SOURCE_KEYS = ("id", "name", "kind", "url", "language", "outlet", "scope")
-KINDS = ("feed", "page")
+KINDS = ("feed", "page", "sitemap", "telegram")  # each one object in monitor.polling.source_kinds
+# who the outlet is: how it stands to the Iranian state, or what kind of publisher it is
+AFFILIATIONS = ("state", "state-aligned", "independent", "diaspora", "international",
+                "human-rights", "wire", "aggregator")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2 of where the outlet is based
+_TELEGRAM_PATH = re.compile(r"^/s/[A-Za-z][A-Za-z0-9_]{3,63}/?$")
 SCOPES = ("general", "topic")
 ANY_OUTLET = "*"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -42,6 +49,9 @@ class SourceConfig:
     enabled: bool = True
     robots: str = "obey"  # obey | ignore (with robots_reason)
     proxy: str | None = None
+    affiliation: str | None = None  # one of AFFILIATIONS
+    country: str | None = None  # ISO 3166-1 alpha-2, e.g. "IR", "GB"
+    category: str | None = None  # free text, for OPML export ("Iran/Human rights")
 
     @property
     def gated(self) -> bool:
@@ -91,6 +101,10 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
                         f"got {raw['scope']!r}")
     if not is_http_url(raw["url"]):
         problems.append(f"{where}: url: expected an http(s) URL")
+    elif raw["kind"] == "telegram" and not _TELEGRAM_PATH.match(urlsplit(raw["url"]).path):
+        problems.append(f"{where}: url: a Telegram channel's public preview, "
+                        "https://t.me/s/NAME (note the /s/)")
+    _who(raw, where, problems)
     if not _LANG.match(raw["language"]):
         problems.append(f"{where}: language: expected a language code such as 'en' or 'fa'")
     interval = default_interval
@@ -121,7 +135,23 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
         id=raw["id"], name=raw["name"].strip(), kind=raw["kind"], url=raw["url"].strip(),
         language=raw["language"], outlet=raw["outlet"].strip(), scope=raw["scope"],
         interval=interval, enabled=enabled, robots=robots, proxy=proxy,
+        affiliation=raw.get("affiliation"), country=raw.get("country"),
+        category=raw.get("category"),
     )
+
+
+def _who(raw: dict[str, Any], where: str, problems: list[str]) -> None:
+    affiliation = raw.get("affiliation")
+    if affiliation is not None and affiliation not in AFFILIATIONS:
+        problems.append(f"{where}: affiliation: expected one of {', '.join(AFFILIATIONS)}, "
+                        f"got {affiliation!r}")
+    country = raw.get("country")
+    if country is not None and not (isinstance(country, str) and _COUNTRY.match(country)):
+        problems.append(f"{where}: country: expected a two-letter ISO 3166 code such as "
+                        f"'IR' or 'GB', got {country!r}")
+    category = raw.get("category")
+    if category is not None and not (isinstance(category, str) and 0 < len(category) <= 200):
+        problems.append(f"{where}: category: expected a short text")
 
 
 def load_sources(path: Path, default_interval: float, min_interval: float,

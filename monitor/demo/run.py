@@ -56,6 +56,16 @@ flood_max = 100  # the demo publishes a busy day in seconds; show every story's 
 """
 
 
+# who the fictional outlets are, for the "who reported it" queries (monitor serve)
+AFFILIATIONS = {
+    "meridian-times": ("international", "GB"), "gulf-observer": ("independent", "AE"),
+    "northern-daily": ("international", "GB"), "capital-ledger": ("independent", "US"),
+    "rights-monitor": ("human-rights", "NO"), "persian-herald": ("diaspora", "GB"),
+    "azadi-news": ("diaspora", "DE"), "payam-daily": ("state", "IR"),
+    "broken-gazette": ("independent", "US"), "newsfinder": ("aggregator", "US"),
+}
+
+
 def write_config(folder: Path, sim: Simulator) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("feed-monitor.db*"):
@@ -63,12 +73,14 @@ def write_config(folder: Path, sim: Simulator) -> Path:
     (folder / "monitor.toml").write_text(MONITOR_TOML, encoding="utf-8")
     lines = ["# The simulator's outlets, written by `monitor demo`.\n"]
     for o in sim.outlets:
+        who = AFFILIATIONS.get(o.id)
+        extra = f'affiliation = "{who[0]}"\ncountry = "{who[1]}"\n' if who else ""
         outlet = "*" if o.format == "aggregator" else o.name
         lines.append(
             f'[[source]]\nid = "{o.id}"\nname = "{o.name}"\n'
             f'kind = "{"page" if o.format == "page" else "feed"}"\n'
             f'url = "{sim.feed_url(o)}"\nlanguage = "{o.language}"\noutlet = "{outlet}"\n'
-            f'scope = "{o.scope}"\n\n')
+            f'scope = "{o.scope}"\n{extra}\n')
     (folder / "sources.toml").write_text("".join(lines), encoding="utf-8")
     shutil.copyfile(REPO_TOPICS, folder / "topics.toml")
     return folder / "monitor.toml"

@@ -74,8 +74,10 @@ class ParsedFeed:
     title: str = ""
     ttl_minutes: int | None = None
     problem: str | None = None  # a tolerated defect (bozo), kept for the log
-    kind: str = "feed"  # feed | json | page
+    kind: str = "feed"  # feed | json | page | sitemap | sitemapindex | telegram
     skipped: list[str] = field(default_factory=list)
+    children: tuple[str, ...] = ()  # a sitemap index: its sitemaps, newest first
+    older: str | None = None  # a Telegram preview: the page of older messages
 
 
 def html_to_text(fragment: str) -> str:

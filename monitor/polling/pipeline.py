@@ -32,7 +32,7 @@ from monitor.matching.gate import Gate
 from monitor.matching.text import one_line
 from monitor.parsing.feeds import ParsedFeed, publisher_of
 from monitor.parsing.identity import Action, Planned, lookup_values, plan_entries
-from monitor.polling import schedule
+from monitor.polling import schedule, source_kinds
 from monitor.polling.analysis import Analysis, topics_context
 from monitor.polling.articles import (
     ArticleResult,
@@ -54,9 +54,6 @@ from storage.records import (
 )
 
 log = logging.getLogger("monitor.polling.pipeline")
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
-               "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(frozen=True)
@@ -98,9 +95,13 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         if fetched.not_modified:
             return _finish(deps, source, state, now, started, fetches, "not_modified", fetched)
         body_hash = hashlib.sha1(fetched.body).hexdigest()
-        if body_hash == state.body_hash:
+        if body_hash == state.body_hash and source_kinds.kind_of(source).conditional:
             return _finish(deps, source, state, now, started, fetches, "unchanged", fetched)
         parsed = await _parse(deps, source, fetched)
+        follow = source_kinds.kind_of(source).follow
+        if follow is not None:  # a sitemap index's sitemaps, a channel's older messages
+            parsed = await follow(source_kinds.Follow.for_run(
+                deps, source, fetches, now, state.last_success_at is None), parsed)
         keys, guids, links = lookup_values(parsed.entries)
         known = deps.store.known_entries(source.id, keys, guids, links)
         plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run)
@@ -146,29 +147,30 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
 
 async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
                          fetches: list[FetchLog], now: datetime) -> Fetched:
-    conditional = bool(state.etag or state.last_modified)
+    kind = source_kinds.kind_of(source)
+    conditional = kind.conditional and bool(state.etag or state.last_modified)
     fetcher = deps.fetcher_for(source)
-    if source.kind == "page" and deps.robots is not None and source.robots == "obey":
+    if kind.robots_listing and deps.robots is not None and source.robots == "obey":
         verdict = await deps.robots.allowed(state.url, fetcher)
         if verdict is not True:
             raise RobotsError("robots.txt disallows this listing page" if verdict is False
                               else "robots.txt could not be read; trying again later")
     try:
         fetched = await fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified,
-            accept=FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT)
+            state.url, etag=state.etag if conditional else None,
+            last_modified=state.last_modified if conditional else None, accept=kind.accept)
     except FetchError as exc:
-        fetches.append(FetchLog(source.kind, state.url, now, 0, exc.status,
+        fetches.append(FetchLog(kind.purpose, state.url, now, 0, exc.status,
                                 "error", conditional=conditional, error=str(exc)))
         raise
-    fetches.append(FetchLog(source.kind, state.url, now, fetched.duration_ms, fetched.status,
+    fetches.append(FetchLog(kind.purpose, state.url, now, fetched.duration_ms, fetched.status,
                             "not_modified" if fetched.not_modified else "ok",
                             fetched.wire_bytes, fetched.conditional))
     return fetched
 
 
 async def _parse(deps: Deps, source: SourceConfig, fetched: Fetched) -> ParsedFeed:
-    task = "parse_feed" if source.kind == "feed" else "parse_listing"
+    task = source_kinds.kind_of(source).parse_task
     try:
         parsed: ParsedFeed = await deps.pool.run(
             task, fetched.body, fetched.content_type, fetched.final_url,
@@ -207,6 +209,8 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
     async def one(p: Planned) -> tuple[str, ArticleResult]:
         if p.action is Action.NEW and p.canonical in elsewhere:
             return p.key, reused(elsewhere[p.canonical], now)
+        if source_kinds.kind_of(source).direct(p.entry):  # a message that links no article
+            return p.key, source_kinds.message_content(p.entry, deps.clock())
         async with limit:
             if deps.robots is not None and source.robots == "obey":
                 verdict = await deps.robots.allowed(p.link or "", fetcher)

@@ -35,7 +35,8 @@ def utc_now() -> datetime:
 def source_records(sources: Iterable[SourceConfig]) -> list[SourceRecord]:
     return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=s.url, language=s.language,
                          outlet=s.outlet, scope=s.scope, interval_seconds=s.interval,
-                         enabled=s.enabled) for s in sources]
+                         enabled=s.enabled, affiliation=s.affiliation, country=s.country)
+            for s in sources]
 
 
 def open_store(settings: Settings) -> Store:
