@@ -321,7 +321,7 @@ def _source_kind_unchecked(db: Database) -> None:
 
 
 _WHO = [
-    # who the outlet is (see monitor.sources_config.AFFILIATIONS) and where it is based
+    # who the outlet is (see monitor.configuration.sources.AFFILIATIONS) and where it is based
     "ALTER TABLE sources ADD COLUMN affiliation TEXT",
     "ALTER TABLE sources ADD COLUMN country TEXT",
 ]

@@ -3,8 +3,8 @@ what the user wrote: tomlkit keeps comments, blank lines, key order and quoting;
 ``[[source]]`` tables are appended at the end.
 
 A write is all or nothing: the new text is validated by the same loader the daemon uses
-(`monitor.sources_config.load_sources`) in a temporary file next to the original, and only
-then renamed over it. A running daemon picks the change up on SIGHUP.
+(`monitor.configuration.sources.load_sources`) in a temporary file next to the original, and
+only then renamed over it. A running daemon picks the change up on SIGHUP.
 """
 
 from __future__ import annotations

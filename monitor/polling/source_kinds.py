@@ -7,10 +7,10 @@ parses it, what more it fetches after parsing (a sitemap index's newest sitemaps
 channel's older pages on its first poll), and which entries are complete without a download
 (a Telegram message that links no article).
 
-    feed       RSS, Atom, JSON Feed                        monitor.feeds.parse_feed
-    page       an HTML listing page of article links       monitor.feeds.parse_listing
-    sitemap    a (news) sitemap or sitemap index, gzip ok   monitor.sitemaps.parse_sitemap
-    telegram   a public channel's preview t.me/s/NAME      monitor.telegram.parse_telegram
+    feed       RSS, Atom, JSON Feed                        monitor.parsing.feeds.parse_feed
+    page       an HTML listing page of article links       monitor.parsing.feeds.parse_listing
+    sitemap    a (news) sitemap or sitemap index, gzip ok   monitor.parsing.sitemaps.parse_sitemap
+    telegram   a public channel's preview t.me/s/NAME      monitor.parsing.telegram.parse_telegram
 """
 
 from __future__ import annotations
