@@ -37,7 +37,7 @@ bench: $(STAMP)
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test --extra dev --extra datasette --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test --extra dev --extra datasette --extra web --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o requirements.lock
 
 clean:
