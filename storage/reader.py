@@ -301,3 +301,8 @@ def filter_choices(conn: sqlite3.Connection) -> dict[str, list[str]]:
         "languages": col("SELECT DISTINCT language FROM sources ORDER BY language"),
         "outlets": col("SELECT DISTINCT outlet FROM sources ORDER BY outlet"),
     }
+
+
+def known_topics(conn: sqlite3.Connection) -> list[str]:
+    """Topics present in the data (used when the reader was given no topics file)."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT topic FROM item_topics ORDER BY topic")]
