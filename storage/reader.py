@@ -253,7 +253,8 @@ def story(conn: sqlite3.Connection, story_id: int) -> StoryDetail:
     sightings = tuple(Sighting(**dict(r)) for r in conn.execute(
         "SELECT id AS item_id, outlet, source_id, first_seen_at, published_at, url, match_kind, "
         "similarity, agency, language, title, status, removed_at, removed_detail FROM items "
-        "WHERE story_id = ? ORDER BY first_seen_at, id", (story_id,)))
+        "WHERE story_id = ? ORDER BY id != (SELECT coalesce(first_item_id, 0) FROM stories "
+        "WHERE id = ?), first_seen_at, id", (story_id, story_id)))
     versions = tuple(Version(**dict(r)) for r in conn.execute(
         "SELECT v.item_id, i.outlet, v.title, v.replaced_at, v.reason, "
         "length(coalesce(v.text, '')) AS chars "

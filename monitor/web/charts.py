@@ -34,8 +34,8 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
         f"<title>{_e(label)}</title>{''.join(body)}</svg>")
 
 
-def _short(moment: datetime) -> str:
-    return moment.strftime("%d %b %H:%M")
+def _short(moment: datetime, seconds: bool = False) -> str:
+    return moment.strftime("%d %b %H:%M:%S" if seconds else "%d %b %H:%M")
 
 
 def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") -> Markup:
@@ -43,18 +43,22 @@ def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") 
     the first reporter marked."""
     points: list[tuple[datetime, str, int]] = []
     seen: set[str] = set()
-    for s in sightings:
+    for s in sightings:  # the first reporter comes first (storage.reader.story)
         at = parse_iso(s.first_seen_at)
         if at is None or s.outlet in seen:
             continue
         seen.add(s.outlet)
+        at = max(at, points[0][0]) if points else at
         points.append((at, s.outlet, len(seen)))
+    points[1:] = sorted(points[1:])
+    points = [(at, outlet, n + 1) for n, (at, outlet, _) in enumerate(points)]
     if not points:
         return _svg(600, 40, label, [f'<text x="8" y="24" fill="{INK}">no sightings</text>'])
     left, right, top, step = 48, 200, 16, 22
     width, height = 760, top + step * len(points) + 40
     t0, t1 = points[0][0], points[-1][0]
     span = max((t1 - t0).total_seconds(), 1.0)
+    fine = span < 3600
     plot_w = width - left - right
 
     def x(at: datetime) -> float:
@@ -65,10 +69,10 @@ def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") 
 
     body = [f'<line x1="{left}" y1="{height - 28}" x2="{width - right}" y2="{height - 28}" '
             f'stroke="{INK}"/>',
-            f'<text x="{left}" y="{height - 10}" fill="{INK}" font-size="12">{_e(_short(t0))}'
-            "</text>",
+            f'<text x="{left}" y="{height - 10}" fill="{INK}" font-size="12">{_e(_short(t0, fine))}'
+            " UTC</text>",
             f'<text x="{width - right}" y="{height - 10}" fill="{INK}" font-size="12" '
-            f'text-anchor="end">{_e(_short(t1))}</text>',
+            f'text-anchor="end">{_e(_short(t1, fine))} UTC</text>',
             f'<text x="{left - 8}" y="{y(len(points)) + 4}" fill="{INK}" font-size="12" '
             f'text-anchor="end">{len(points)}</text>',
             f'<text x="{left - 8}" y="{y(1) + 4}" fill="{INK}" font-size="12" '
@@ -87,8 +91,8 @@ def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") 
         body.append(
             f'<g class="{"first-reporter" if first else "sighting"}">'
             f'<circle cx="{x(at):.1f}" cy="{y(count):.1f}" r="{7 if first else 4.5}" '
-            f'fill="{colour}"><title>{_e(outlet)}, {_e(_short(at))} UTC</title></circle>'
-            f'<text x="{x(at) + 10:.1f}" y="{y(count) + 4:.1f}" font-size="12" fill="{INK}"'
+            f'fill="{colour}"><title>{_e(outlet)}, {_e(_short(at, True))} UTC</title></circle>'
+            f'<text x="{x(at) + 8:.1f}" y="{y(count) - 7:.1f}" font-size="12" fill="{INK}"'
             f"{weight}>{_e(text)}</text></g>")
     return _svg(width, height, label, body)
 
