@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck unit bench hostile lock clean
+.PHONY: demo test lint typecheck unit bench hostile lock clean screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 # The hostile suite with its summary table, and the slow parts (crash loop, client soak).
 hostile: $(STAMP)
 	$(BIN)/python -m tests.hostile --all
+
+# The reader's pages photographed by headless chromium (Debian's chromium and chromium-driver).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -82,7 +82,7 @@ def test_bad_parameters_get_a_clear_400_and_unknown_story_404(base: str) -> None
 
 def test_the_reader_connection_cannot_write(reader_db: Path, tmp_path: Path) -> None:
     conn = open_readonly(reader_db)
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
         conn.execute("DELETE FROM stories")
     conn.close()
     copy = tmp_path / "ro.db"
@@ -99,7 +99,7 @@ def test_non_loopback_needs_a_token(make_settings: MakeSettings, tmp_path: Path)
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     settings = make_settings(source_toml("s", "http://s.example/feed"))
     assert reader_config(settings, "127.0.0.1").token is None
-    with pytest.raises(ConfigError, match="refusing to listen on 0.0.0.0 without an access"):
+    with pytest.raises(ConfigError, match=r"refusing to listen on 0\.0\.0\.0 without an access"):
         reader_config(settings, "0.0.0.0")
     assert main(["--config", str(settings.config_path), "web", "--host", "0.0.0.0"]) == 2
     (tmp_path / "token").write_text("s3cret-token\n", encoding="utf-8")
@@ -108,7 +108,7 @@ def test_non_loopback_needs_a_token(make_settings: MakeSettings, tmp_path: Path)
     assert reader_config(settings, "0.0.0.0").token == "s3cret-token"
     settings = make_settings(source_toml("s", "http://s.example/feed"),
                              extra='[web]\ntoken_env = "NOT_SET_ANYWHERE"\n')
-    with pytest.raises(ConfigError, match="web.token: environment variable NOT_SET_ANYWHERE"):
+    with pytest.raises(ConfigError, match=r"web\.token: environment variable NOT_SET_ANYWHERE"):
         reader_config(settings, "127.0.0.1")
 
 
@@ -163,6 +163,10 @@ def test_search_snippet_highlights_the_original_text_across_letter_forms() -> No
         fts_query("strike*")))
     assert [p for p, hit in parts if hit] == ["strike", "strikers"]
     assert "".join(p for p, _ in fmt.highlight("x" * 900, fmt.query_terms("y"))).endswith("…")
+    title = "A long title that mentions the asylum request only at its end"
+    assert fmt.mark_all(title, fmt.query_terms("asylum")) == [
+        ("A long title that mentions the ", False), ("asylum", True),
+        (" request only at its end", False)]
 
 
 def test_alerts_link_to_their_story_page(make_settings: MakeSettings) -> None:
@@ -185,7 +189,7 @@ def test_alerts_link_to_their_story_page(make_settings: MakeSettings) -> None:
     row = dispatcher._linked(store_row(story))
     assert channels.describe(row)["story_url"] == link
     assert link in str(channels.slack_payload([row], False))
-    with pytest.raises(ConfigError, match="web.base_url"):
+    with pytest.raises(ConfigError, match=r"web\.base_url"):
         make_settings(source_toml("s", "http://s.example/feed"),
                       extra='[web]\nbase_url = "javascript:alert(1)"\n')
 
@@ -194,3 +198,15 @@ def store_row(story_id: int) -> AlertRow:
     return AlertRow(id=1, story_id=story_id, item_id=None, channel="slack", kind="story",
                     state="sending", attempts=1, created_at="", next_attempt_at="",
                     sent_at=None, last_error=None, payload="{}", digest=False, headline="h")
+
+
+def test_datasette_links_to_the_reader_and_back(make_settings: MakeSettings, base: str) -> None:
+    import json
+
+    from monitor.web.links import datasette_metadata
+
+    settings = make_settings(source_toml("s", "http://s.example/feed"),
+                             extra='[web]\nbase_url = "https://r.example/m"\n')
+    meta = json.loads(datasette_metadata('{"description": "A <db>"}', settings))
+    assert meta["description_html"].startswith("A &lt;db&gt; <a href=\"https://r.example/m/\">")
+    assert 'href="http://127.0.0.1:8001/"' in get(base + "/").text

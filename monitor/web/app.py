@@ -51,7 +51,7 @@ def templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(dir=fmt.text_dir, when=fmt.when, reason=fmt.reason)
+    env.filters.update(dir=fmt.text_dir, when=fmt.when, reason_words=fmt.reason_words)
     env.globals.update(match_words=pages.MATCH_WORDS)
     return env
 

@@ -7,8 +7,9 @@ list of (text, highlighted) parts so that the highlighting never passes through 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from monitor.text import search_form
@@ -35,17 +36,15 @@ def text_dir(language: str | None, text: str = "") -> str:
     return "rtl" if len(_ARABIC_SCRIPT.findall(sample)) > len(_LATIN.findall(sample)) else "auto"
 
 
-def reason(hit: TopicReason, limit: int = 6) -> str:
-    """'asylum, break with, diplomat (score 24)': the matched words without rule jargon."""
+def reason_words(hit: TopicReason) -> list[str]:
+    """The words that matched, without rule jargon: '@leaving:asylum' -> 'asylum'."""
     seen: list[str] = []
     for term in hit.matched:
         word = term.split(":", 1)[1] if term.startswith("@") and ":" in term else term
         word = word.rstrip("*").strip()
         if word and word not in seen:
             seen.append(word)
-    words = ", ".join(f"“{w}”" for w in seen[:limit]) + (" …" if len(seen) > limit else "")
-    lead = "possibly about" if hit.possible else "mentions"
-    return f"{lead} {words or 'its terms'} (score {hit.score:g})"
+    return seen
 
 
 def when(value: str | None) -> str:
@@ -68,16 +67,19 @@ def ago(value: str | None, now: datetime) -> str:
     return "now"
 
 
+@lru_cache(maxsize=65536)
+def _tokens(word: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(search_form(word)))
+
+
 @dataclass(frozen=True)
 class Terms:
     words: frozenset[str]
     prefixes: tuple[str, ...]
 
     def hit(self, word: str) -> bool:
-        for token in _TOKEN.findall(search_form(word)):
-            if token in self.words or any(token.startswith(p) for p in self.prefixes):
-                return True
-        return False
+        return any(token in self.words or token.startswith(self.prefixes)
+                   for token in _tokens(word))
 
 
 def query_terms(match: str) -> Terms:
@@ -96,22 +98,30 @@ def query_terms(match: str) -> Terms:
     return Terms(frozenset(words), tuple(prefixes))
 
 
-def highlight(text: str, terms: Terms, width: int = 280) -> list[tuple[str, bool]]:
-    """A window of ``text`` around its first match, as (part, is_match) pairs."""
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(text) if terms.hit(m.group())]
-    if not spans:
+def highlight(text: str, terms: Terms, width: int = 280,
+              lead: int | None = None) -> list[tuple[str, bool]]:
+    """A window of ``text`` (``lead`` characters before its first match, ``width`` in all),
+    as (part, is_match) pairs. Words are compared in their search form, so the original
+    spelling is what gets marked."""
+    words = _WORD.finditer(text)
+    first = next((m for m in words if terms.hit(m.group())), None)
+    if first is None:
         cut = text[:width]
         return [(cut + ("…" if len(text) > width else ""), False)] if cut else []
-    start = max(0, spans[0][0] - width // 4)
+    start = max(0, first.start() - (width // 4 if lead is None else lead))
     if start:
         space = text.find(" ", start)
-        start = space + 1 if 0 <= space < spans[0][0] else start
+        start = space + 1 if 0 <= space < first.start() else start
     end = min(len(text), start + width)
+    spans = [(first.start(), first.end())]
+    for m in words:
+        if m.end() > end:
+            break
+        if terms.hit(m.group()):
+            spans.append((m.start(), m.end()))
     parts: list[tuple[str, bool]] = [("… ", False)] if start else []
     pos = start
     for a, b in spans:
-        if a < pos or b > end:
-            continue
         parts += [(text[pos:a], False), (text[a:b], True)]
         pos = b
     parts.append((text[pos:end] + (" …" if end < len(text) else ""), False))
@@ -120,7 +130,7 @@ def highlight(text: str, terms: Terms, width: int = 280) -> list[tuple[str, bool
 
 def mark_all(text: str, terms: Terms) -> list[tuple[str, bool]]:
     """The whole (short) text with every matching word marked: for titles."""
-    return highlight(text, terms, width=max(len(text), 1)) if text else []
+    return highlight(text, terms, width=len(text), lead=len(text)) if text else []
 
 
 def page_numbers(page: int, has_next: bool) -> tuple[int | None, int | None]:
@@ -134,6 +144,3 @@ def distinct(values: Iterable[str]) -> list[str]:
             out.append(v)
     return out
 
-
-def first_of(seq: Sequence[str], default: str = "") -> str:
-    return seq[0] if seq else default

@@ -150,7 +150,7 @@ def search(config: Config, request: Request) -> tuple[str, dict[str, Any]]:
 def trends(config: Config, request: Request) -> tuple[str, dict[str, Any]]:
     days = 90 if request.query_params.get("days") == "90" else 30
     now = config.clock()
-    since = iso(now - timedelta(days=days))
+    since = iso(now - timedelta(days=days)) or ""
     with connection(config) as conn:
         month = st.stories_per_day(conn, now, 30)
         quarter = st.stories_per_day(conn, now, 90)
