@@ -28,14 +28,32 @@ from tests.webserver import serve_reader
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_MS = 100.0
-EN = ("iran tehran officials said government protest strike workers bazaar city report police "
-      "students rally embassy asylum diplomat envoy defected ministry court week").split()
-FA = "ایران تهران مقام گفت دولت اعتراض اعتصاب کارگران بازار شهر گزارش پلیس دانشجویان".split()
-FA += "تجمع سفارت پناهندگی دیپلمات وزارت دادگاه هفته می‌گوید".split()
+# topical words, each put into a few per cent of the texts, over a Zipf-like filler vocabulary
+EN = ["iran", "tehran", "officials", "government", "protest", "strike", "workers", "bazaar",
+      "police", "students", "rally", "embassy", "asylum", "diplomat", "envoy", "defected",
+      "ministry", "court"]
+FA = ["ایران", "تهران", "مقام", "دولت", "اعتراض", "اعتصاب", "کارگران", "بازار", "پلیس",
+      "دانشجویان", "تجمع", "سفارت", "پناهندگی", "دیپلمات", "وزارت", "دادگاه", "می\u200cگوید"]
+LETTERS = {"en": "abcdefghijklmnoprstuvwy", "fa": "ابپتجچحخدرزسشصطعغفقکگلمنوهی"}
 TOPICS = ("defections", "protests")
 
 
-def _source_rows() -> list[tuple[str, ...]]:
+def vocabulary(rng: random.Random, language: str, size: int = 4000) -> list[str]:
+    letters = LETTERS[language]
+    return ["".join(rng.choices(letters, k=rng.randint(3, 8))) for _ in range(size)]
+
+
+def words(rng: random.Random, filler: list[str], weights: list[float], topical: list[str],
+          k: int) -> str:
+    out = rng.choices(filler, weights, k=k)
+    for _ in range(rng.choice((0, 0, 1, 2))):
+        out[rng.randrange(k)] = rng.choice(topical)
+    if rng.random() < 0.4:  # the country's name: in ~40% of texts, the most common term
+        out[rng.randrange(k)] = topical[0]
+    return " ".join(out)
+
+
+def _source_rows() -> list[tuple[object, ...]]:
     return [(f"src{i}", f"Outlet {i}", "feed", f"http://outlet{i}.example/feed",
              "fa" if i % 3 == 0 else "en", f"Outlet {i}", "topic", 900, "2026-01-01T00:00:00Z",
              "2026-01-01T00:00:00Z") for i in range(20)]
@@ -48,16 +66,19 @@ def fill(db: Path, n: int, rng: random.Random, now: datetime) -> None:
         conn.executemany("INSERT INTO sources (id, name, kind, url, language, outlet, scope, "
                          "interval_seconds, added_at, next_check_at) VALUES "
                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _source_rows())
+    fillers = {lang: vocabulary(rng, lang) for lang in ("en", "fa")}
+    weights = [1 / (i + 1) for i in range(4000)]
     item_id = story_id = 0
     while item_id < n:
         batch_items, batch_stories, batch_topics, batch_fts = [], [], [], []
         for _ in range(2000):
             story_id += 1
             fa = rng.random() < 0.35
-            vocab = FA if fa else EN
+            lang = "fa" if fa else "en"
+            filler, topical = fillers[lang], FA if fa else EN
             at = now - timedelta(seconds=90 * (n - item_id) * rng.uniform(0.9, 1.1))
-            headline = " ".join(rng.choices(vocab, k=9))
-            text = " ".join(rng.choices(vocab, k=110))
+            headline = words(rng, filler, weights, topical, 9)
+            text = words(rng, filler, weights, topical, 120)
             copies = rng.choice((1, 1, 2, 3, 5))
             first = item_id + 1
             for c in range(copies):

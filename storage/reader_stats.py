@@ -106,6 +106,12 @@ def stories_per_day(conn: sqlite3.Connection, now: datetime, days: int) -> Daily
     return DailySeries(labels, {k: tuple(v) for k, v in sorted(series.items())})
 
 
+def last_days(series: DailySeries, days: int) -> DailySeries:
+    """The tail of a longer series: the 30-day chart comes out of the 90-day query."""
+    return DailySeries(series.days[-days:], {k: v[-days:] for k, v in series.series.items()
+                                             if any(v[-days:])})
+
+
 def first_reporters(conn: sqlite3.Connection, since: str, limit: int = 15) -> list[Count]:
     return [Count(r[0], r[1]) for r in conn.execute(
         "SELECT first_outlet, count(*) AS n FROM stories WHERE first_seen_at >= ? "
@@ -113,13 +119,16 @@ def first_reporters(conn: sqlite3.Connection, since: str, limit: int = 15) -> li
 
 
 def language_volume(conn: sqlite3.Connection, since: str) -> list[LanguageVolume]:
-    return [LanguageVolume(r[0], r[1], r[2]) for r in conn.execute(
-        "SELECT coalesce(language, 'unknown') AS lang, count(*), count(DISTINCT story_id) "
-        "FROM items WHERE first_seen_at >= ? AND status != 'skipped' GROUP BY lang "
-        "ORDER BY 2 DESC", (since,))]
+    """Stories first seen since ``since`` and their sightings, per language (a story carried
+    in both languages counts under 'en, fa'); from the stories table, which is small."""
+    return [LanguageVolume((r[0] or "unknown").replace(",", ", "), r[1], r[2])
+            for r in conn.execute(
+                "SELECT languages, sum(item_count), count(*) FROM stories "
+                "WHERE first_seen_at >= ? GROUP BY languages ORDER BY 3 DESC", (since,))]
 
 
 def sources(conn: sqlite3.Connection, now: datetime) -> list[SourceRow]:
+    # the count is a range of the covering index items_source_seen (migration 0010_reader)
     rows = conn.execute(
         "SELECT s.id, s.name, s.outlet, s.kind, s.language, s.enabled, s.health, "
         "s.last_success_at, s.last_error, s.last_error_at, s.error_count, s.next_check_at, "

@@ -291,3 +291,16 @@ _SCHEDULING = [
 def _scheduling(db: Database) -> None:
     for statement in _SCHEDULING:
         db.execute(statement)
+
+
+_READER = [
+    # the reader's sources page (and `monitor status`) count each source's recent items:
+    # a covering range per source instead of a walk over all its rows
+    "CREATE INDEX items_source_seen ON items (source_id, first_seen_at)",
+]
+
+
+@MIGRATIONS(name="0010_reader")
+def _reader(db: Database) -> None:
+    for statement in _READER:
+        db.execute(statement)

@@ -152,8 +152,8 @@ def trends(config: Config, request: Request) -> tuple[str, dict[str, Any]]:
     now = config.clock()
     since = iso(now - timedelta(days=days)) or ""
     with connection(config) as conn:
-        month = st.stories_per_day(conn, now, 30)
         quarter = st.stories_per_day(conn, now, 90)
+        month = st.last_days(quarter, 30)
         firsts = st.first_reporters(conn, since)
         languages = st.language_volume(conn, since)
     return "trends.html", {
@@ -165,8 +165,8 @@ def trends(config: Config, request: Request) -> tuple[str, dict[str, Any]]:
                                             "Stories per day per topic, last 90 days"),
         "firsts_chart": charts.bars([(c.key, c.value) for c in firsts],
                                     f"Outlets by stories first reported, last {days} days"),
-        "languages_chart": charts.bars([(v.language, v.items) for v in languages],
-                                       f"Items per language, last {days} days")}
+        "languages_chart": charts.bars([(v.language, v.stories) for v in languages],
+                                       f"Stories per language, last {days} days")}
 
 
 def sources(config: Config, request: Request) -> tuple[str, dict[str, Any]]:
