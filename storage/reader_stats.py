@@ -70,11 +70,15 @@ class SourceRow:
 
 def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, offset: int = 0,
            language: str | None = None) -> list[SearchHit]:
-    extra, params = ("", []) if not language else (" AND i.language = ?", [language])
-    sql = ("SELECT i.id AS item_id, i.story_id, i.first_seen_at, i.outlet, i.language, i.title, "
+    # rank first, on rowids alone, then read the texts of the page's rows only: selecting the
+    # text in the ranking query would copy it for every match into the sorter
+    join, extra, params = ("", "", []) if not language else (
+        " JOIN items l ON l.id = items_fts.rowid", " AND l.language = ?", [language])
+    sql = ("WITH top AS (SELECT items_fts.rowid AS id, bm25(items_fts) AS rank FROM items_fts"
+           f"{join} WHERE items_fts MATCH ?{extra} ORDER BY rank LIMIT ? OFFSET ?) "
+           "SELECT i.id AS item_id, i.story_id, i.first_seen_at, i.outlet, i.language, i.title, "
            f"substr(coalesce(i.text, i.summary, ''), 1, {TEXT_FOR_SNIPPET}) AS text, i.url "
-           "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
-           f"WHERE items_fts MATCH ?{extra} ORDER BY bm25(items_fts) LIMIT ? OFFSET ?")
+           "FROM top JOIN items i ON i.id = top.id ORDER BY top.rank")
     try:
         rows = conn.execute(sql, [match, *params, limit, offset]).fetchall()
     except sqlite3.OperationalError as exc:
