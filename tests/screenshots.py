@@ -35,7 +35,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="feed-monitor-shots-") as tmp:
         db = demo_database(Path(tmp))
         pages = {"stories.png": ("/", 1400), "story-persian.png":
-                 (f"/stories/{persian_story(db)}", 1600), "trends.png": ("/trends", 1800)}
+                 (f"/stories/{persian_story(db)}", 1600), "trends.png": ("/trends", 2100)}
         config = ReaderConfig(db, ("defections", "protests"), "http://127.0.0.1:8001/")
         with serve_reader(config) as base, browser(WIDTH, 900) as driver:
             for name, (path, tallest) in pages.items():

@@ -124,9 +124,15 @@ def daily_lines(days: Sequence[str], series: Mapping[str, Sequence[int]], label:
         colour, dash = PALETTE[k % len(PALETTE)], DASHES[k % len(DASHES)]
         pts = " ".join(xy(i, v) for i, v in enumerate(values))
         total = sum(values)
+        dots = []
+        for i, v in enumerate(values):
+            if v:
+                cx, cy = xy(i, v).split(",")
+                dots.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"><title>'
+                            f"{_e(days[i])} {_e(name)}: {v}</title></circle>")
         body.append(f'<g class="series"><title>{_e(name)}: {total} stories</title>'
                     f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2" '
-                    f'stroke-dasharray="{dash}"/></g>')
+                    f'stroke-dasharray="{dash}"/>{"".join(dots)}</g>')
         ly = top + 16 * k + 6
         body.append(f'<line x1="{width - right + 12}" x2="{width - right + 36}" y1="{ly}" '
                     f'y2="{ly}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>'
