@@ -59,6 +59,22 @@ def _source_rows() -> list[tuple[object, ...]]:
              "2026-01-01T00:00:00Z") for i in range(20)]
 
 
+def _insert(conn: sqlite3.Connection, stories: list[tuple[object, ...]],
+            items: list[tuple[object, ...]], topics: list[tuple[object, ...]],
+            fts: list[tuple[object, ...]]) -> None:
+    with conn:
+        conn.executemany("INSERT INTO stories (id, headline, first_seen_at, last_seen_at, "
+                         "first_item_id, first_outlet, representative_item_id, item_count, "
+                         "outlet_count, languages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         stories)
+        conn.executemany("INSERT INTO items (id, source_id, entry_key, url, outlet, title, "
+                         "first_seen_at, language, text, status, story_id, match_kind, "
+                         "similarity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)", items)
+        conn.executemany("INSERT INTO item_topics (item_id, topic, score, matched) "
+                         "VALUES (?, ?, ?, ?)", topics)
+        conn.executemany("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)", fts)
+
+
 def fill(db: Path, n: int, rng: random.Random, now: datetime) -> None:
     Store.open(db).close()  # the real schema, through the migrations
     conn = sqlite3.connect(db)
@@ -70,7 +86,10 @@ def fill(db: Path, n: int, rng: random.Random, now: datetime) -> None:
     weights = [1 / (i + 1) for i in range(4000)]
     item_id = story_id = 0
     while item_id < n:
-        batch_items, batch_stories, batch_topics, batch_fts = [], [], [], []
+        batch_items: list[tuple[object, ...]] = []
+        batch_stories: list[tuple[object, ...]] = []
+        batch_topics: list[tuple[object, ...]] = []
+        batch_fts: list[tuple[object, ...]] = []
         for _ in range(2000):
             story_id += 1
             fa = rng.random() < 0.35
@@ -96,19 +115,7 @@ def fill(db: Path, n: int, rng: random.Random, now: datetime) -> None:
             first_seen = (at).strftime("%Y-%m-%dT%H:%M:%SZ")
             batch_stories.append((story_id, headline, first_seen, first_seen, first, f"Outlet "
                                   f"{story_id % 20}", first, copies, copies, "fa" if fa else "en"))
-        with conn:
-            conn.executemany("INSERT INTO stories (id, headline, first_seen_at, last_seen_at, "
-                             "first_item_id, first_outlet, representative_item_id, item_count, "
-                             "outlet_count, languages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             batch_stories)
-            conn.executemany("INSERT INTO items (id, source_id, entry_key, url, outlet, title, "
-                             "first_seen_at, language, text, status, story_id, match_kind, "
-                             "similarity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)",
-                             batch_items)
-            conn.executemany("INSERT INTO item_topics (item_id, topic, score, matched) "
-                             "VALUES (?, ?, ?, ?)", batch_topics)
-            conn.executemany("INSERT INTO items_fts (rowid, title, text) VALUES (?, ?, ?)",
-                             batch_fts)
+        _insert(conn, batch_stories, batch_items, batch_topics, batch_fts)
     conn.execute("ANALYZE")
     conn.close()
 

@@ -38,20 +38,25 @@ def _short(moment: datetime, seconds: bool = False) -> str:
     return moment.strftime("%d %b %H:%M:%S" if seconds else "%d %b %H:%M")
 
 
-def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") -> Markup:
-    """Outlets carrying the story over time: a step line, one dot per newly joining outlet,
-    the first reporter marked."""
-    points: list[tuple[datetime, str, int]] = []
+def _joining(sightings: Sequence[Sighting]) -> list[tuple[datetime, str, int]]:
+    """(time, outlet, outlets so far) for each outlet's first sighting; the first reporter
+    (listed first by storage.reader.story) stays first even if another copy was seen earlier."""
+    points: list[tuple[datetime, str]] = []
     seen: set[str] = set()
-    for s in sightings:  # the first reporter comes first (storage.reader.story)
+    for s in sightings:
         at = parse_iso(s.first_seen_at)
         if at is None or s.outlet in seen:
             continue
         seen.add(s.outlet)
-        at = max(at, points[0][0]) if points else at
-        points.append((at, s.outlet, len(seen)))
+        points.append((max(at, points[0][0]) if points else at, s.outlet))
     points[1:] = sorted(points[1:])
-    points = [(at, outlet, n + 1) for n, (at, outlet, _) in enumerate(points)]
+    return [(at, outlet, n + 1) for n, (at, outlet) in enumerate(points)]
+
+
+def spread(sightings: Sequence[Sighting], label: str = "Spread across outlets") -> Markup:
+    """Outlets carrying the story over time: a step line, one dot per newly joining outlet,
+    the first reporter marked."""
+    points = _joining(sightings)
     if not points:
         return _svg(600, 40, label, [f'<text x="8" y="24" fill="{INK}">no sightings</text>'])
     left, right, top, step = 48, 200, 16, 22
