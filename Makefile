@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck unit bench hostile lock clean
+.PHONY: demo test lint typecheck unit bench hostile lock clean screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,13 +31,17 @@ typecheck: $(STAMP)
 hostile: $(STAMP)
 	$(BIN)/python -m tests.hostile --all
 
+# The reader's pages photographed by headless chromium (Debian's chromium and chromium-driver).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test --extra dev --extra datasette --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test --extra dev --extra datasette --extra web --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o requirements.lock
 
 clean:

@@ -10,6 +10,7 @@
                     on pages of real weight (benchmarks/pages.py); profile of one run
     e2e_demo        the same on the demo's small pages (per-article overhead dominates)
     memory          PSS of the monitor over 10,000 articles
+    web             the reader's story list, story page and search at 100k items (ms per page)
     summary         benchmarks/SUMMARY.md from all results
     (soak           `python -m benchmarks.soak --minutes 30`: RSS over continuous polling)
 
@@ -34,6 +35,7 @@ STEPS = [
     ["benchmarks.e2e"],
     ["benchmarks.e2e", "--pages", "demo", "--out", "e2e_demo"],
     ["benchmarks.memory"],
+    ["benchmarks.web", "--items", "100000"],
     ["benchmarks.summary"],
 ]
 

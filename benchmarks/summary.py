@@ -114,6 +114,16 @@ def main() -> None:
         lines += ["", f"Export stream: Python peak {ex['python_peak_mib']} MiB for "
                       f"{ex['items']:,} items, {ex['python_peak_mib_at_one_tenth']} MiB for "
                       f"{ex['items_at_one_tenth']:,}.", ""]
+    web = _load("web")
+    if web:
+        lines += [f"## The reader's pages at {web['items']:,} items ({web['stories']:,} stories; "
+                  "ms per request over HTTP)", ""]
+        for page, r in web["pages"].items():
+            lines.append(f"- {page.replace('_', ' ')}: {r['median_ms']} (min {r['min_ms']}, "
+                         f"max {r['max_ms']})")
+        lines += ["", f"Target: median <= {web['target_median_ms']:g} ms for the story list, a "
+                      f"story page and a search: {'met' if web['within_target'] else 'missed'}.",
+                  ""]
     latency = _load("alert_latency")
     if latency:
         lines += ["## Alert latency (daemon defaults)", "",

@@ -33,6 +33,7 @@ COMMANDS = {
     "stats": "items, stories and copies saved per day, outlet and topic",
     "reextract": "run extraction again over stored raw HTML (after an upgrade, say)",
     "serve": "browse and query the database with Datasette, read-only (the datasette extra)",
+    "web": "the reader for people: stories, their spread and trends in a browser, read-only",
     "rebuild-index": "recompute every dedup signature and the near-duplicate index",
     "status": "sources' health, the alert queue, the database and the daemon; exit 1 if unhealthy",
     "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["reextract"].add_argument("--since", help="only pages fetched since")
     sub.choices["serve"].add_argument("--host", default="127.0.0.1")
     sub.choices["serve"].add_argument("--port", type=int, default=8001)
+    sub.choices["web"].add_argument("--host", help="default web.host (127.0.0.1); any other "
+                                    "address needs web.token")
+    sub.choices["web"].add_argument("--port", type=int, help="default web.port (8002)")
     alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
                                                   metavar="ACTION")
     listing = alerts.add_parser("list", help="show the outbox with states and errors")
@@ -212,6 +216,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return query_commands.stats(settings, since=args.since)
     if args.command == "serve":
         return query_commands.serve(settings, host=args.host, port=args.port)
+    if args.command == "web":
+        from monitor.web.serve import run as run_web
+
+        return run_web(settings, host=args.host, port=args.port)
     if args.command == "reextract":
         return asyncio.run(query_commands.reextract(settings, since=args.since))
     raise AssertionError(args.command)

@@ -353,3 +353,4 @@ class AlertRow:
     first_seen_at: str = ""
     language: str | None = None
     topics: tuple[TopicHit, ...] = ()
+    story_url: str | None = None  # the story's page in the web reader, when web.base_url is set

@@ -331,3 +331,16 @@ _WHO = [
 def _source_affiliation(db: Database) -> None:
     for statement in _WHO:
         db.execute(statement)
+
+
+_READER = [
+    # the reader's sources page (and `monitor status`) count each source's recent items:
+    # a covering range per source instead of a walk over all its rows
+    "CREATE INDEX items_source_seen ON items (source_id, first_seen_at)",
+]
+
+
+@MIGRATIONS(name="0010_reader")
+def _reader(db: Database) -> None:
+    for statement in _READER:
+        db.execute(statement)

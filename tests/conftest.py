@@ -98,3 +98,14 @@ def sql(store: Store, query: str, params: tuple[object, ...] = ()) -> list[sqlit
         return list(conn.execute(query, params))
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def reader_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's database (real pipeline, run once per session) plus hostile stories.
+    Tests must not change it."""
+    from tests.web_data import add_hostile_stories, demo_database
+
+    db = demo_database(tmp_path_factory.mktemp("reader"))
+    add_hostile_stories(db)
+    return db

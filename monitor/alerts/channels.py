@@ -47,6 +47,7 @@ def describe(row: AlertRow) -> dict[str, Any]:
     return {
         "alert_id": row.id, "story_id": row.story_id, "kind": row.kind,
         "headline": one_line(row.headline, 500), "url": row.url if is_http_url(row.url) else None,
+        "story_url": row.story_url if is_http_url(row.story_url) else None,
         "outlet_count": row.outlet_count, "outlets": [one_line(o, 100) for o in row.outlets],
         "first_outlet": one_line(row.first_outlet, 100), "first_seen_at": row.first_seen_at,
         "agency": row.agency, "language": row.language,
@@ -76,7 +77,7 @@ def text_lines(row: AlertRow) -> list[str]:
         f"  first seen {d['first_seen_at']} at {d['first_outlet']}",
         f"  topics: {topics}",
         f"  {d['url'] or '(no link)'}",
-    ]
+    ] + ([f"  story: {d['story_url']}"] if d["story_url"] else [])
 
 
 def subject(rows: Sequence[AlertRow], digest: bool) -> str:
@@ -105,6 +106,8 @@ def slack_payload(rows: Sequence[AlertRow], digest: bool) -> dict[str, Any]:
         if d["url"]:
             safe = slack_escape(d["url"]).replace("|", "%7C")
             lines.append(f"<{safe}|Read the article>")
+        if d["story_url"]:
+            lines.append(f"<{slack_escape(d['story_url']).replace('|', '%7C')}|Story page>")
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": "\n".join(lines)[:SLACK_TEXT_MAX]}})
     if len(rows) > SLACK_BLOCKS_MAX - 2:
@@ -149,6 +152,9 @@ class Email:
             d = describe(r)
             link = (f'<a href="{html.escape(d["url"], quote=True)}">Read the article</a>'
                     if d["url"] else "")
+            if d["story_url"]:
+                link += (f' · <a href="{html.escape(d["story_url"], quote=True)}">'
+                         "Story page</a>")
             parts.append(f"<h3>{html.escape(d['headline'])}</h3><p>Carried by "
                          f"{d['outlet_count']}: {html.escape(', '.join(d['outlets'][:10]))}"
                          f"</p><p>{html.escape('; '.join(t['topic'] for t in d['topics']))}"

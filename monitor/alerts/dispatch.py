@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.alerts.channels import Channel
@@ -53,7 +53,7 @@ class Dispatcher:
         report = DispatchReport()
         for name, channel in self.channels.items():
             now = self.clock()
-            rows = self.store.claim_alerts(name, now)
+            rows = [self._linked(r) for r in self.store.claim_alerts(name, now)]
             if not rows:
                 continue
             single, batch = self._flood_guard(name, [r for r in rows if not r.digest], now,
@@ -64,6 +64,13 @@ class Dispatcher:
             if batch:
                 await self._send(channel, batch, True, report)
         return report
+
+    def _linked(self, row: AlertRow) -> AlertRow:
+        """The row with its story page in the web reader (web.base_url), when one is set."""
+        base = self.settings.story_base_url
+        if not base or not row.story_id or row.kind.startswith("operator:"):
+            return row
+        return replace(row, story_url=f"{base}/stories/{row.story_id}")
 
     def _flood_guard(self, name: str, rows: list[AlertRow], now: datetime,
                      report: DispatchReport) -> tuple[list[AlertRow], list[AlertRow]]:

@@ -203,7 +203,10 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
     db = settings.database.path
     template = (Path(__file__).parents[1] / "datasette" / "metadata.json").read_text("utf-8")
     meta = db.with_name(db.name + ".datasette.json")
-    meta.write_text(template.replace('"DATABASE"', json.dumps(db.stem)), encoding="utf-8")
+    from monitor.web.links import datasette_metadata
+
+    meta.write_text(datasette_metadata(template.replace('"DATABASE"', json.dumps(db.stem)),
+                                       settings), encoding="utf-8")
     print(f"Datasette on http://{host}:{port}/ (read-only queries; Ctrl-C stops)", flush=True)
     os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(db),
                               "--metadata", str(meta), "--host", host, "--port", str(port),

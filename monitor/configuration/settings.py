@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,12 @@ def _proxy(v: Any) -> str:
     return v
 
 
+def _base_url(v: Any) -> str:
+    if not isinstance(v, str) or (v and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", v)):
+        raise ValueError("expected an http(s) address such as https://monitor.example.org/")
+    return v.rstrip("/")
+
+
 def _networks(v: Any) -> tuple[Network, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of address ranges such as ['127.0.0.0/8']")
@@ -204,6 +211,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.retry_base", "30s", "first retry delay of a failed send; doubles each time (Retry-After honoured)", _positive_duration),
     Setting("alerts.retry_cap", "1h", "longest retry delay of a failed send", _positive_duration),
     Setting("alerts.timeout", "20s", "time limit of one send to a channel", _positive_duration),
+    Setting("web.base_url", "", "public address of `monitor web` (e.g. https://monitor.example.org/); when set, every alert links to its story page", _base_url),
+    Setting("web.host", "127.0.0.1", "address `monitor web` listens on; any non-loopback address needs web.token", _string),
+    Setting("web.port", 8002, "port of `monitor web`", _positive_int),
+    Setting("web.token", None, "access token of `monitor web` (the password of HTTP Basic, or a Bearer token): token_env = 'VAR' or token_file = 'path'", parse_secret_ref),
+    Setting("web.datasette_url", "http://127.0.0.1:8001/", "where `monitor serve` (Datasette) is reached, linked from the reader", _string),
     *(s for channel in CHANNELS for s in (
         Setting(f"alerts.{channel}.mode", "immediate", "immediate: one message per story; digest: one message every digest_every", _mode),
         Setting(f"alerts.{channel}.digest_every", "1h", "digest interval (digest mode, and during a flood)", _positive_duration),
@@ -297,6 +309,7 @@ class AlertSettings:
     retry_base: float = 30.0
     retry_cap: float = 3600.0
     timeout: float = 20.0
+    story_base_url: str = ""  # web.base_url: alerts link to {story_base_url}/stories/{id}
 
     def enabled_channels(self) -> list[str]:
         return [name for name, policy in self.channels.items() if policy.enabled]
@@ -318,6 +331,15 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    base_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8002
+    token: SecretRef | None = None  # resolved by `monitor web` only, never by the daemon
+    datasette_url: str = "http://127.0.0.1:8001/"
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     database: DatabaseSettings
@@ -329,6 +351,7 @@ class Settings:
     alerts: AlertSettings
     sources: tuple[SourceConfig, ...]
     topics: TopicsConfig
+    web: WebSettings = field(default_factory=WebSettings)
 
     def source(self, source_id: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.id == source_id), None)
@@ -465,6 +488,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         dispatch_every=v["alerts.dispatch_every"] or 2.0,
         max_attempts=v["alerts.max_attempts"] or 8, retry_base=v["alerts.retry_base"] or 30.0,
         retry_cap=v["alerts.retry_cap"] or 3600.0, timeout=v["alerts.timeout"] or 20.0,
+        story_base_url=v["web.base_url"] or "",
     )
     if problems:
         raise ConfigError(problems)
@@ -488,4 +512,5 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         alerts=alerts,
         sources=sources,
         topics=topics,
+        web=WebSettings(**{k: v[f"web.{k}"] for k in WebSettings.__dataclass_fields__}),
     )

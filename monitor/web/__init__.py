@@ -1,0 +1,1 @@
+"""`monitor web`: the reader for people (stories, their spread and trend), server-rendered."""
