@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from monitor import commands, query_commands
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import register_secret, setup_logging
 from monitor.settings import find_config, load_settings
-from storage import StorageError
+from storage import NotFound, StorageError
 from storage.queries import BadQuery
 
 COMMANDS = {
@@ -40,6 +41,18 @@ COMMANDS = {
 }
 
 
+def common_options() -> argparse.ArgumentParser:
+    """--config and -v, accepted after the command too (`monitor stories --config x -v`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="path of monitor.toml")
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more log detail (-v info, -vv debug)")
+    return common
+
+# the commands that send alerts, and so read the channels' secrets
+SENDING = frozenset({"check-config", "once", "run", "alerts test"})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="monitor",
@@ -49,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log detail (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = common_options()
     for name, text in COMMANDS.items():
-        sub.add_parser(name, help=text, description=text)
+        sub.add_parser(name, help=text, description=text, parents=[common])
     once = sub.choices["once"]
     group = once.add_mutually_exclusive_group()
     group.add_argument("--source", action="append", metavar="ID",
@@ -78,12 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["serve"].add_argument("--port", type=int, default=8001)
     alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
                                                   metavar="ACTION")
-    listing = alerts.add_parser("list", help="show the outbox with states and errors")
+    listing = alerts.add_parser("list", help="show the outbox with states and errors",
+                                parents=[common])
     listing.add_argument("--limit", type=int, default=30)
     listing.add_argument("--state", choices=["pending", "sending", "sent", "failed"])
-    test = alerts.add_parser("test", help="send a test message through each enabled channel")
+    test = alerts.add_parser("test", help="send a test message through each enabled channel",
+                             parents=[common])
     test.add_argument("--channel", help="only this channel")
-    mute = alerts.add_parser("mute", help="stop roll-up alerts for a story")
+    mute = alerts.add_parser("mute", help="stop roll-up alerts for a story", parents=[common])
     mute.add_argument("story", type=int, help="story id")
     sub.choices["backup"].add_argument("path", help="where to write the copy")
     demo = sub.choices["demo"]
@@ -98,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose if args.command != "run" else max(args.verbose, 1))
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # the reader went away (`monitor export | head -1`): the documented way is to point
+        # stdout at devnull so that the interpreter's final flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except ConfigError as exc:
         print(f"configuration invalid ({len(exc.problems)} problem"
               f"{'s' if len(exc.problems) != 1 else ''}):", file=sys.stderr)
@@ -107,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadQuery as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
+    except NotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 1
     except StorageError as exc:
         print(f"database: {exc}", file=sys.stderr)
         return 3
@@ -122,7 +147,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from monitor.demo.run import run_demo
 
         return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds))
-    settings = load_settings(find_config(args.config))
+    # only the commands that send resolve the channels' secrets; queries need none
+    settings = load_settings(find_config(args.config), secrets=" ".join(
+        filter(None, (args.command, getattr(args, "alerts_command", None)))) in SENDING)
     a = settings.alerts
     for secret in (a.email.password, a.slack_webhook_url, a.webhook_url):
         if secret is not None:

@@ -98,7 +98,7 @@ def rebuild_index(settings: Settings) -> int:
 
 
 def alerts_list(settings: Settings, *, limit: int, state: str | None) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         rows = store.alert_rows(limit=limit, states=(state,) if state else ())
     finally:
@@ -158,7 +158,7 @@ _TEST_ROW = AlertRow(
 
 def status(settings: Settings) -> int:
     """Exit 0 when healthy; 1 when the daemon is down or a source is failing or silent."""
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     h = settings.health
     now = utc_now()
     try:
@@ -197,7 +197,12 @@ def status(settings: Settings) -> int:
 
 
 def backup(settings: Settings, target: Path) -> int:
-    store = open_store(settings)
+    db = settings.database.path
+    live = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+    if any(target.resolve() == p.resolve() for p in live):
+        print(f"backup: {target} is the live database; give another path", file=sys.stderr)
+        return 2
+    store = open_store(settings, readonly=True)
     try:
         started = time.monotonic()
         store.backup(target)

@@ -60,7 +60,7 @@ def since_iso(value: str | None) -> str | None:
 
 def search(settings: Settings, query: str, *, limit: int, topic: str | None,
            source: str | None, since: str | None, lang: str | None, as_json: bool) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         rows = store.search(fts_query(query), limit=limit, topic=topic, source=source,
                             since=since_iso(since), language=lang)
@@ -81,7 +81,7 @@ def search(settings: Settings, query: str, *, limit: int, topic: str | None,
 
 def stories(settings: Settings, *, since: str | None, topic: str | None, limit: int,
             as_json: bool) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         rows = store.story_list(since=since_iso(since), topic=topic, limit=limit)
     finally:
@@ -101,7 +101,7 @@ def stories(settings: Settings, *, since: str | None, topic: str | None, limit: 
 
 
 def show(settings: Settings, story_id: int) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         story, items = store.story(story_id)
     finally:
@@ -122,7 +122,7 @@ def show(settings: Settings, story_id: int) -> int:
 def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None,
            out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         rows: Iterable[dict[str, Any]] = store.export(since=since_iso(since), topic=topic)
         with progress(None, "exporting") as bar:
@@ -142,7 +142,7 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
 
 
 def stats(settings: Settings, *, since: str | None) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         data = store.stats(since_iso(since or "30d") or "")
     finally:
@@ -200,12 +200,23 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
         print("monitor serve needs the datasette extra: pip install 'feed-monitor[datasette]'",
               file=sys.stderr)
         return 1
+    import tempfile
+
+    from storage.connection import readonly_uri
+
     db = settings.database.path
+    if not db.is_file():
+        print(f"{db}: no database here yet", file=sys.stderr)
+        return 1
     template = (Path(__file__).parent / "datasette" / "metadata.json").read_text("utf-8")
-    meta = db.with_name(db.name + ".datasette.json")
-    meta.write_text(template.replace('"DATABASE"', json.dumps(db.stem)), encoding="utf-8")
+    # the metadata goes to a temporary file: the database folder may not be ours to write
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", delete=False,
+                                     prefix="feed-monitor-datasette-") as meta:
+        meta.write(template.replace('"DATABASE"', json.dumps(db.stem)))
+    # a folder we may not write and no -wal: open it immutable, as the read-only commands do
+    database = ["-i", str(db)] if "immutable=1" in readonly_uri(db) else [str(db)]
     print(f"Datasette on http://{host}:{port}/ (read-only queries; Ctrl-C stops)", flush=True)
-    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(db),
-                              "--metadata", str(meta), "--host", host, "--port", str(port),
+    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", *database,
+                              "--metadata", meta.name, "--host", host, "--port", str(port),
                               "--setting", "sql_time_limit_ms", "5000"])
     return 0  # not reached

@@ -388,7 +388,11 @@ def _read_monitor_toml(path: Path, data: Mapping[str, Any], problems: list[str])
     return values
 
 
-def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
+def _no_secret(*_args: Any) -> None:
+    return None
+
+
+def _resolve_secret(ref: SecretRef | None, key: str, needed: bool, base: Path,
              env: Mapping[str, str], path: Path, problems: list[str]) -> Secret | None:
     if ref is None:
         if needed:
@@ -403,9 +407,13 @@ def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
         return None
 
 
-def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems)."""
+def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
+                  secrets: bool = True) -> Settings:
+    """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems).
+    With `secrets=False` (the commands that only read the database) no secret is resolved:
+    every channel secret is None and an unset variable or credential file is no problem."""
     env = os.environ if env is None else env
+    _resolve = _resolve_secret if secrets else _no_secret
     problems: list[str] = []
     path = Path(path)
     data = read_toml(path, problems)
