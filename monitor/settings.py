@@ -106,6 +106,15 @@ def _name_list(v: Any) -> tuple[str, ...]:
     return tuple(v)
 
 
+def _addresses(v: Any) -> tuple[str, ...]:
+    """`to = "a@example.org"` or `to = ["a@example.org", "b@example.org"]`."""
+    if isinstance(v, str):
+        return (_string(v),)
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ValueError('expected an address or a list of addresses, e.g. ["desk@example.org"]')
+    return tuple(v)
+
+
 def _duration_list(v: Any) -> tuple[float, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of durations such as ['1h', '6h']")
@@ -188,7 +197,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.email.port", 587, "SMTP port (587 STARTTLS, 465 implicit TLS)", _positive_int),
     Setting("alerts.email.security", "starttls", "starttls | tls (implicit) | none (only without credentials)", _string),
     Setting("alerts.email.from", "feed-monitor@localhost", "sender address", _string),
-    Setting("alerts.email.to", [], "recipient addresses", lambda v: tuple(_string(x) for x in v) if isinstance(v, list) else _string([])),
+    Setting("alerts.email.to", [], "recipient addresses", _addresses),
     Setting("alerts.email.username", "", "SMTP user name (empty: no login)", lambda v: v if isinstance(v, str) else _string(v)),
     Setting("alerts.email.password", None, "SMTP password: password_env = 'VAR' or password_file = 'path'", parse_secret_ref),
     Setting("alerts.slack.enabled", False, "post alerts to a Slack incoming webhook", _bool),

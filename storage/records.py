@@ -277,3 +277,6 @@ class AlertRow:
     first_seen_at: str = ""
     language: str | None = None
     topics: tuple[TopicHit, ...] = ()
+    text: str = ""  # the start of the story's stored text (the message's lede comes from it)
+    published_at: str | None = None
+    digest_reason: str = ""  # set by the dispatcher: why these rows go out as one message
