@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tabulate import tabulate
@@ -170,17 +170,19 @@ def status(settings: Settings) -> int:
         store.close()
     print(tabulate([[s.id, s.state if s.enabled else "disabled", s.error_count,
                      s.last_success_at or "-", s.items_24h, s.last_new_item_at or "-",
+                     next_check(s.next_check_at, now) if s.enabled else "-",
                      one_line(s.last_error or "", 50) if s.error_count else ""]
                     for s in sources],
                    headers=["source", "health", "errors", "last success", "items 24h",
-                            "last new item", "last error"]))
+                            "last new item", "next check", "last error"]))
     problems = [f"source {s.id} is {s.state}" for s in sources
                 if s.enabled and s.state in ("failing", "silent")]
     beat = parse_iso(daemon["heartbeat_at"]) if daemon else None
-    if daemon is None or daemon["stopped_at"] or beat is None or \
+    if daemon is None:  # `monitor once` or the demo filled it: nothing is down
+        running_line = "never started on this database (polls so far came from `monitor once`)"
+    elif daemon["stopped_at"] or beat is None or \
             (now - beat).total_seconds() > h.heartbeat_stale:
-        problems.append("the daemon is not running" + (
-            f" (last heartbeat {daemon['heartbeat_at']})" if daemon else " (never started)"))
+        problems.append(f"the daemon is not running (last heartbeat {daemon['heartbeat_at']})")
         running_line = "not running"
     else:
         running_line = (f"running, pid {daemon['pid']} on {daemon['host']} since "
@@ -194,6 +196,20 @@ def status(settings: Settings) -> int:
         return 1
     print("\nhealthy")
     return 0
+
+
+def next_check(at: str | None, now: datetime) -> str:
+    """'in 12m' / 'due' / '-': when the daemon polls the source again."""
+    moment = parse_iso(at)
+    if moment is None:
+        return "-"
+    seconds = (moment - now).total_seconds()
+    if seconds <= 0:
+        return "due"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"in {int(seconds)}s"
+    return f"in {minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"in {minutes}m"
 
 
 def backup(settings: Settings, target: Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,13 @@ def test_backup_onto_the_live_database_is_refused(demo: Path) -> None:
     got = demo_db.monitor("--config", str(demo), "backup", str(db))
     assert got.returncode == 2 and "live database" in got.stderr
     assert db.read_bytes() == before
+
+
+def test_status_right_after_the_demo_is_healthy_and_says_when_each_source_is_next(
+        demo: Path) -> None:
+    got = demo_db.monitor("--config", str(demo), "status")
+    assert got.returncode == 0, got.stdout
+    assert "silent" not in got.stdout and got.stdout.rstrip().endswith("healthy")
+    assert "next check" in got.stdout
+    assert re.search(r"payam-daily .* in \d+m\b", got.stdout)  # the demo polls every 5m
+    assert "never started" in got.stdout
