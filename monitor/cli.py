@@ -17,6 +17,7 @@ from pathlib import Path
 from monitor import commands, query_commands
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import register_secret, setup_logging
+from monitor.query_options import BadOption
 from monitor.settings import find_config, load_settings
 from storage import NotFound, StorageError
 from storage.queries import BadQuery
@@ -128,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BadQuery as exc:
         print(f"search: {exc}", file=sys.stderr)
+        return 2
+    except BadOption as exc:
+        print(f"monitor {args.command}: {exc}", file=sys.stderr)
         return 2
     except NotFound as exc:
         print(f"not found: {exc}", file=sys.stderr)

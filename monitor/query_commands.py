@@ -20,9 +20,21 @@ from tabulate import tabulate
 from monitor import dedup
 from monitor.app import open_store, utc_now
 from monitor.decode import decode_document
-from monitor.errors import ConfigError
+from monitor.messages import explain_topics
 from monitor.pipeline import fingerprint_for
 from monitor.progress import progress
+from monitor.query_options import (
+    BadOption,
+    check_date,
+    check_filters,
+    describe_sources,
+    join_persian_parts,
+    one_per_story,
+    one_per_url,
+    snippet,
+    story_topics,
+    terms_of,
+)
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
 from monitor.units import parse_duration
@@ -43,7 +55,7 @@ def fts_query(text: str) -> str:
             continue
         norm = search_form(token)
         out.append(norm.replace("\u200c", ""))
-    return " ".join(out)
+    return " ".join(join_persian_parts(out))
 
 
 def since_iso(value: str | None) -> str | None:
@@ -51,21 +63,36 @@ def since_iso(value: str | None) -> str | None:
     if not value:
         return None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value):
-        return value
+        return check_date(value)
     try:
         return iso(utc_now() - timedelta(seconds=parse_duration(value)))
     except ValueError as exc:
-        raise ConfigError([f"--since: {exc}"]) from None
+        raise BadOption(f"--since: {exc}") from None
+
+
+def _check(settings: Settings, **given: str | None) -> None:
+    check_filters(topics=settings.topics.names(), sources=[s.id for s in settings.sources],
+                  **given)
 
 
 def search(settings: Settings, query: str, *, limit: int, topic: str | None,
            source: str | None, since: str | None, lang: str | None, as_json: bool) -> int:
+    _check(settings, topic=topic, source=source, lang=lang)
     store = open_store(settings, readonly=True)
     try:
-        rows = store.search(fts_query(query), limit=limit, topic=topic, source=source,
-                            since=since_iso(since), language=lang)
+        found = store.search(fts_query(query), limit=limit * 4, topic=topic, source=source,
+                             since=since_iso(since), language=lang)
+        ids = [r["id"] for r in found]
+        extra = {r["id"]: (r["source_id"], r["text"] or "") for r in store.query(
+            f"SELECT id, source_id, text FROM items WHERE id IN ({','.join('?' * len(ids))})",
+            ids)} if ids else {}
     finally:
         store.close()
+    terms = terms_of(query)
+    for r in found:
+        r["source_id"], text = extra.get(r["id"], (None, ""))
+        r["snippet"] = snippet(text, terms) if text else r["snippet"]
+    rows = one_per_story(found, limit)
     if as_json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -73,14 +100,16 @@ def search(settings: Settings, query: str, *, limit: int, topic: str | None,
     if not rows:
         print("no matches")
         return 0
-    print(tabulate([[r["story_id"], r["first_seen_at"], r["outlet"], one_line(r["title"], 50),
+    print(tabulate([[r["story_id"], r["first_seen_at"], one_line(", ".join(r["outlets"]), 30),
+                     describe_sources(r), one_line(r["title"], 50),
                      one_line(r["snippet"] or "", 70)] for r in rows],
-                   headers=["story", "first seen", "outlet", "title", "snippet"]))
+                   headers=["story", "first seen", "outlet", "source", "title", "snippet"]))
     return 0
 
 
 def stories(settings: Settings, *, since: str | None, topic: str | None, limit: int,
             as_json: bool) -> int:
+    _check(settings, topic=topic)
     store = open_store(settings, readonly=True)
     try:
         rows = store.story_list(since=since_iso(since), topic=topic, limit=limit)
@@ -104,24 +133,27 @@ def show(settings: Settings, story_id: int) -> int:
     store = open_store(settings, readonly=True)
     try:
         story, items = store.story(story_id)
+        topics = story_topics(store, story["representative_item_id"] or story["first_item_id"])
     finally:
         store.close()
     print(f"story {story['id']}: {story['headline']}")
     print(f"  first seen {story['first_seen_at']} at {story['first_outlet']}; carried by "
           f"{story['outlet_count']} outlets ({story['item_count']} sightings); agency "
           f"{story['agency'] or '-'}")
-    print(tabulate([[i["first_seen_at"], i["outlet"], i["match_kind"],
+    print("  topics: " + ("; ".join(explain_topics(topics, story["headline"])) or "none"))
+    print(tabulate([[i["first_seen_at"], i["outlet"], ", ".join(i["sources"]), i["match_kind"],
                      f"{i['similarity']:.2f}" if i["similarity"] is not None else "",
                      i["status"] + (" (removed)" if i["removed_at"] else ""),
-                     one_line(i["title"], 50), i["url"] or ""] for i in items],
-                   headers=["seen", "outlet", "matched by", "similarity", "status", "title",
-                            "url"]))
+                     one_line(i["title"], 50), i["url"] or ""] for i in one_per_url(items)],
+                   headers=["seen", "outlet", "sources", "matched by", "similarity", "status",
+                            "title", "url"]))
     return 0
 
 
 def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None,
            out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    _check(settings, topic=topic)
     store = open_store(settings, readonly=True)
     try:
         rows: Iterable[dict[str, Any]] = store.export(since=since_iso(since), topic=topic)

@@ -2,8 +2,8 @@
 
 A source is *failing* after `failing_after` consecutive errors and *silent* when it has said
 nothing new for `silent_factor` times its usual gap between new items, or its poll interval if
-that is longer (judged only once it has `min_history` items). The daemon writes a heartbeat each tick; `status` calls a daemon whose
-heartbeat is older than a limit not running.
+that is longer (judged only once it has `min_history` items). The daemon writes a heartbeat
+each tick; `status` calls a daemon whose heartbeat is older than a limit not running.
 """
 
 from __future__ import annotations

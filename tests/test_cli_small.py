@@ -60,3 +60,56 @@ def test_status_right_after_the_demo_is_healthy_and_says_when_each_source_is_nex
     assert "next check" in got.stdout
     assert re.search(r"payam-daily .* in \d+m\b", got.stdout)  # the demo polls every 5m
     assert "never started" in got.stdout
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--topic", "defekshuns"], "no such topic (topics: defections, protests)"),
+    (["--source", "nosuch"], "no such source id"),
+    (["--lang", "xx"], "expected one of en, fa"),
+    (["--since", "2026-13-40"], "not a date"),
+])
+def test_filters_that_name_nothing_are_refused(demo: Path, option: list[str],
+                                               message: str) -> None:
+    got = demo_db.monitor("--config", str(demo), "search", "asylum", *option)
+    assert got.returncode == 2 and message in got.stderr, got.stderr
+    if option[0] != "--source" and option[0] != "--lang":
+        got = demo_db.monitor("--config", str(demo), "stories", *option)
+        assert got.returncode == 2 and message in got.stderr, got.stderr
+
+
+def test_search_gives_one_row_per_story_with_sources_and_published_snippets(
+        demo: Path) -> None:
+    import json
+
+    got = demo_db.monitor("--config", str(demo), "search", "asylum", "--json", "--limit", "50")
+    rows = json.loads(got.stdout)
+    stories = [r["story_id"] for r in rows]
+    assert rows and len(stories) == len(set(stories))
+    assert any("newsfinder" in r["sources"] and len(r["sources"]) > 1 for r in rows)
+    # the stored text as published: capitals kept, the match marked
+    assert any("[asylum]" in r["snippet"] and "Austria" in r["snippet"] for r in rows)
+    table = demo_db.monitor("--config", str(demo), "search", "asylum").stdout
+    assert "source" in table.splitlines()[0]
+
+
+def test_search_with_a_space_where_the_text_has_a_zwnj(demo: Path) -> None:
+    import json
+
+    spaced = json.loads(demo_db.monitor("--config", str(demo), "search", "کرده اند", "--json",
+                                        "--limit", "50").stdout)
+    joined = json.loads(demo_db.monitor("--config", str(demo), "search", "کرده\u200cاند",
+                                        "--json", "--limit", "50").stdout)
+    assert joined and {r["story_id"] for r in joined} <= {r["story_id"] for r in spaced}
+    assert any("کرده\u200cاند" in r["snippet"] for r in spaced)
+
+
+def test_show_lists_each_article_once_and_its_topics(demo: Path) -> None:
+    import json
+
+    rows = json.loads(demo_db.monitor("--config", str(demo), "stories", "--json",
+                                      "--limit", "100").stdout)
+    story = next(r for r in rows if r["topics"] and r["outlet_count"] >= 3)
+    out = demo_db.monitor("--config", str(demo), "show", str(story["id"])).stdout
+    urls = re.findall(r"https?://\S+", out)
+    assert urls and len(urls) == len(set(urls))
+    assert "topics: " in out and "matched «" in out
