@@ -28,6 +28,12 @@ def check_config(settings: Settings) -> int:
           f"{sum(s.language == 'fa' for s in enabled)} Persian, "
           f"{sum(s.gated for s in enabled)} gated)")
     print(f"  topics: {', '.join(settings.topics.names())}")
+    channels = settings.alerts.enabled_channels()
+    print(f"  alert channels: {', '.join(channels) or 'none'}")
+    if not channels:
+        print("warning: every alert channel is disabled, so nobody will be alerted; enable "
+              "one in [alerts.email], [alerts.slack], [alerts.webhook] or [alerts.console]",
+              file=sys.stderr)
     return 0
 
 

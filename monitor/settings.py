@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alert_rules import AlertRule, ChannelPolicy, load_rules
+from monitor.config_lines import declared_topics
 from monitor.errors import ConfigError
 from monitor.secrets import Secret, SecretRef, parse_secret_ref
 from monitor.sources_config import (
@@ -438,8 +439,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
     if v["files.sources"]:
         sources = load_sources(base / v["files.sources"], polling.interval or 900.0,
                                polling.min_interval or 0.0, problems)
+    topic_names = topics.names()
     if v["files.topics"]:
+        before = len(problems)
         topics = load_topics(base / v["files.topics"], problems)
+        topic_names = topics.names() if len(problems) == before else \
+            tuple(declared_topics(base / v["files.topics"]))
 
     email_on = bool(v["alerts.email.enabled"])
     email = EmailSettings(
@@ -463,7 +468,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
                                  v[f"alerts.{c}.flood_max"] or 20,
                                  v[f"alerts.{c}.flood_window"] or 600.0) for c in CHANNELS}
     rules = load_rules(data.get("alerts", {}).get("rule") if isinstance(data.get("alerts"), dict)
-                       else None, path, problems, topics.names(), {s.id for s in sources},
+                       else None, path, problems, topic_names, {s.id for s in sources},
                        CHANNELS)
     if any(enabled.values()) and not rules:
         problems.append(f"{path}: alerts.rule: channels are enabled but no [[alerts.rule]] "

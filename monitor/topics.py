@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import rules
+from monitor.config_lines import locate
 from monitor.rules import Any_, Document, Node, Not, Phrase, RuleError
 from storage.records import TopicHit
 
@@ -156,8 +157,9 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
             continue
         try:
             compiled[key] = rules.parse(text, aliases)
-        except RuleError as exc:
-            problems.append(f"{where}: {key}: {exc}")
+        except RuleError as exc:  # the file's line, not the rule's character offset
+            at = locate(path, text, exc.position)
+            problems.append(f"{where}: {key}: {at}: {str(exc).split(': ', 1)[-1]}")
     context = raw.get("context", [])
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
         problems.append(f"{where}: context: expected a list of alias names")

@@ -113,3 +113,32 @@ def test_show_lists_each_article_once_and_its_topics(demo: Path) -> None:
     urls = re.findall(r"https?://\S+", out)
     assert urls and len(urls) == len(set(urls))
     assert "topics: " in out and "matched «" in out
+
+
+def _shipped_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return tmp_path / "config"
+
+
+def test_check_config_names_the_file_line_of_a_broken_rule_once(tmp_path: Path) -> None:
+    folder = _shipped_copy(tmp_path)
+    topics = folder / "topics.toml"
+    text = topics.read_text(encoding="utf-8")
+    start = text.index('rule = """')
+    broken = text[:start] + text[start:].replace("(", "((", 1)
+    topics.write_text(broken, encoding="utf-8")
+    got = demo_db.monitor("--config", str(folder / "monitor.toml"), "check-config")
+    problems = [line for line in got.stderr.splitlines() if line.startswith("  ")]
+    assert got.returncode == 2 and len(problems) == 1, got.stderr  # no follow-on errors
+    line = int(re.search(r"rule: line (\d+), column \d+: expected '\)'", problems[0])[1])
+    rule_end = broken.index('"""', start + 10)
+    assert line == broken[:rule_end].count("\n") + 1  # where the rule ends unclosed
+    assert "position" not in got.stderr
+
+
+def test_check_config_warns_when_nobody_will_be_alerted(tmp_path: Path) -> None:
+    folder = _shipped_copy(tmp_path)
+    got = demo_db.monitor("--config", str(folder / "monitor.toml"), "check-config")
+    assert got.returncode == 0 and "every alert channel is disabled" in got.stderr
