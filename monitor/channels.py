@@ -73,7 +73,8 @@ def slack_escape(text: str) -> str:
 
 def _slack_story(row: AlertRow, compact: bool) -> str:
     st = messages.story(row)
-    lines = [f"*{slack_escape(st.headline)}*", slack_escape(st.outlets + ". " + st.times)]
+    lines = [f"*{slack_escape(st.headline)}*",
+             slack_escape(st.outlets + "." + (f" {st.times}." if st.times else ""))]
     if compact:  # a digest entry says what happened; a single message has it in the header
         lines.insert(0, slack_escape(_slack_header([row], False)))
     if st.lede and not compact:

@@ -39,6 +39,7 @@ COMMANDS = {
     "backup": "an online copy of the database (SQLite's backup API) while the daemon runs",
     "alerts": "the alert outbox: list, test (send a test message per channel), mute STORY",
     "demo": "run the whole job offline against the bundled outlet simulator",
+    "init": "write a starting configuration (the shipped defaults) into a folder",
 }
 
 
@@ -103,10 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     mute = alerts.add_parser("mute", help="stop roll-up alerts for a story", parents=[common])
     mute.add_argument("story", type=int, help="story id")
     sub.choices["backup"].add_argument("path", help="where to write the copy")
+    init = sub.choices["init"]
+    init.add_argument("folder", nargs="?", default="/etc/feed-monitor",
+                      help="where to write monitor.toml, sources.toml, topics.toml "
+                           "(default /etc/feed-monitor)")
+    init.add_argument("--database", help="database.path to write, e.g. "
+                      "/var/lib/feed-monitor/feed-monitor.db")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument("--unit", action="store_true",
+                      help="print the systemd unit instead (redirect it into /etc/systemd/system)")
     demo = sub.choices["demo"]
     demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
     demo.add_argument("--dir", default="demo-output",
                       help="where the demo writes its config and database (default demo-output)")
+    demo.add_argument("--serve", action="store_true",
+                      help="only run the outlets, publishing a round every --every, for "
+                           "`monitor run` against them; Ctrl-C stops")
+    demo.add_argument("--every", default="1m", help="--serve: time between rounds (default 1m)")
     return parser
 
 
@@ -149,8 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from monitor.demo.run import run_demo
+        from monitor.demo.serve import serve_demo
 
-        return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds))
+        return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds)) if not args.serve \
+            else serve_demo(Path(args.dir), every=args.every)
+    if args.command == "init":
+        from monitor import init_command
+
+        if args.unit:
+            return init_command.print_unit()
+        return init_command.init(Path(args.folder), database=args.database, force=args.force)
     # only the commands that send resolve the channels' secrets; queries need none
     settings = load_settings(find_config(args.config), secrets=" ".join(
         filter(None, (args.command, getattr(args, "alerts_command", None)))) in SENDING)

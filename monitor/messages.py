@@ -86,10 +86,17 @@ def explain_topics(topics: Sequence[TopicHit], headline: str) -> list[str]:
         if not terms:
             lines.append(f"{hit.topic}: matched (score {hit.score:g})")
             continue
-        said = [f"«{isolate(t)}» in the {'headline' if search_form(t) in title else 'text'}"
-                for t in terms]
-        lines.append(f"{hit.topic}: matched {', '.join(said)}")
+        places: dict[str, list[str]] = {}
+        for t in terms:
+            place = "headline" if search_form(t) in title else "text"
+            places.setdefault(place, []).append(f"«{isolate(t)}»")
+        said = [f"{_and(found)} in the {place}" for place, found in places.items()]
+        lines.append(f"{hit.topic}: matched {'; '.join(said)}")
     return lines
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ SETTINGS: tuple[Setting, ...] = (
     *(s for channel in CHANNELS for s in (
         Setting(f"alerts.{channel}.mode", "immediate", "immediate: one message per story; digest: one message every digest_every", _mode),
         Setting(f"alerts.{channel}.digest_every", "1h", "digest interval (digest mode, and during a flood)", _positive_duration),
-        Setting(f"alerts.{channel}.flood_max", 20, "more alerts than this within flood_window switch the channel to digests until the burst passes", _positive_int),
+        Setting(f"alerts.{channel}.flood_max", 20, "more alerts than this within flood_window: new stories go out grouped, at most a minute late; roll-ups wait for one digest per window", _positive_int),
         Setting(f"alerts.{channel}.flood_window", "10m", "the window of the flood guard", _positive_duration),
     )),
 )

@@ -143,7 +143,8 @@ def test_the_email_reads_like_news_in_both_directions(smtp: tuple[_Inbox, int],
     assert "10 Mar 2026, 22:05 UTC (01:35 11 Mar in Tehran)" in plain
     # the lede: the first three sentences, character for character, not the fourth
     assert FA_TEXT.split(" این جمله چهارم")[0] in plain and "چهارم" not in plain
-    assert "defections: matched «\u2068استعفا داد\u2069» in the headline" in plain
+    assert ("defections: matched «\u2068استعفا داد\u2069» and «\u2068صداوسیما\u2069» in the "
+            "headline") in plain
     assert "@leaving" not in plain and "@leaving" not in html
     assert "https://s.example/story-0" in plain
     assert "S News first (1 outlet)" in plain
@@ -265,3 +266,14 @@ security = "none"
 to = {to}
 """)
         assert "me@example.org" in load_settings(settings.config_path, env={}).alerts.email.to
+
+
+def test_the_readme_shows_the_messages_the_code_renders() -> None:
+    from monitor.demo import samples
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for marker, rendered in (("<!-- sample-email -->", samples.email_text()),
+                             ("<!-- sample-slack -->", samples.slack_text())):
+        block = readme.split(marker, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+        assert block == rendered, f"README out of date: python -m monitor.demo.samples\n{rendered}"

@@ -21,7 +21,8 @@ from monitor.pipeline import SourceReport
 from monitor.settings import load_settings
 from monitor.text import one_line
 
-REPO_TOPICS = Path(__file__).resolve().parents[2] / "config" / "topics.toml"
+# the shipped topics, from the package (a wheel has no config/ folder)
+REPO_TOPICS = Path(__file__).resolve().parents[1] / "defaults" / "topics.toml"
 
 MONITOR_TOML = """\
 # Written by `monitor demo` for the local outlet simulator. Not for production use.
