@@ -189,6 +189,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health.silent_factor", 4.0, "a source is silent when nothing new came for this many times its usual gap between new items", _positive_number),
     Setting("health.min_history", 5, "new items a source needs in 30 days before silence is judged", _positive_int),
     Setting("health.heartbeat_stale", "2m", "monitor status calls the daemon down when its heartbeat is older than this", _positive_duration),
+    Setting("health.expect_daemon", True, "monitor status is unhealthy when the daemon is not running; false where none runs (the demo, a database filled by monitor once)", _bool),
     Setting("health.operator_channels", [], "channels for operator alerts (failing/silent sources); empty: every enabled channel", _name_list),
     Setting("dedup.window", "14d", "a new item is compared only with stories first seen within this window", _positive_duration),
     Setting("dedup.boilerplate_min_items", 3, "a paragraph found in this many items of one outlet is its boilerplate and ignored by dedup", _positive_int),
@@ -319,6 +320,7 @@ class HealthSettings:
     min_history: int
     heartbeat_stale: float
     operator_channels: tuple[str, ...]
+    expect_daemon: bool = True
 
 
 @dataclass(frozen=True)

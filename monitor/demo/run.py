@@ -43,6 +43,9 @@ read_timeout = "5s"
 workers = 2
 timeout = "10s"
 
+[health]
+expect_daemon = false   # the demo polls by itself; `monitor status` needs no daemon here
+
 [alerts]
 max_age = "7d"   # the simulator's pieces carry recent dates; keep every round's alerts
 
