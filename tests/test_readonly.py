@@ -93,3 +93,39 @@ def test_a_query_before_any_database_creates_none(tmp_path: Path, demo: Path) ->
     got = demo_db.monitor("stories", "--config", str(config), env=_env())
     assert got.returncode == 3 and "no database here yet" in got.stderr
     assert not list(config.parent.glob("feed-monitor.db*"))
+
+
+def test_serve_on_a_read_only_folder_writes_nothing_there(readonly_folder: Path) -> None:
+    import importlib.util
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    if importlib.util.find_spec("datasette") is None:
+        pytest.skip("the datasette extra is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    before = _snapshot(readonly_folder)
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port),
+                             "--config", str(readonly_folder / "monitor.toml")],
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, page = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed-monitor/stories"
+                                            ".json?_shape=array&_size=1", timeout=2) as reply:
+                    page = reply.read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert '"headline"' in page, proc.stderr.read().decode() if proc.poll() else page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert _snapshot(readonly_folder) == before
