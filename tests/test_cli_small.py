@@ -142,3 +142,9 @@ def test_check_config_warns_when_nobody_will_be_alerted(tmp_path: Path) -> None:
     folder = _shipped_copy(tmp_path)
     got = demo_db.monitor("--config", str(folder / "monitor.toml"), "check-config")
     assert got.returncode == 0 and "every alert channel is disabled" in got.stderr
+
+
+def test_the_readme_secrets_paragraph_is_not_part_of_the_settings_table() -> None:
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("**Secrets**"))
+    assert lines[at - 1] == ""  # a blank line ends the table in Markdown
