@@ -9,16 +9,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.commands import operations as commands
 from monitor.commands import queries as query_commands
+from monitor.commands.query_options import BadOption
 from monitor.configuration.settings import Settings, find_config, load_settings
 from monitor.errors import ConfigError, MonitorError
 from monitor.service.logs import register_secret, setup_logging
-from storage import StorageError
+from storage import NotFound, StorageError
 from storage.queries import BadQuery
 
 COMMANDS = {
@@ -40,7 +42,20 @@ COMMANDS = {
     "alerts": "the alert outbox: list, test (send a test message per channel), mute STORY",
     "demo": "run the whole job offline against the bundled outlet simulator",
     "sources": "the outlets: list, add URL, check [ID...], import FILE.opml, export (OPML)",
+    "init": "write a starting configuration (the shipped defaults) into a folder",
 }
+
+
+def common_options() -> argparse.ArgumentParser:
+    """--config and -v, accepted after the command too (`monitor stories --config x -v`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="path of monitor.toml")
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more log detail (-v info, -vv debug)")
+    return common
+
+# the commands that send alerts, and so read the channels' secrets
+SENDING = frozenset({"check-config", "once", "run", "alerts test"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log detail (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = common_options()
     for name, text in COMMANDS.items():
-        sub.add_parser(name, help=text, description=text)
+        sub.add_parser(name, help=text, description=text, parents=[common])
     once = sub.choices["once"]
     group = once.add_mutually_exclusive_group()
     group.add_argument("--source", action="append", metavar="ID",
@@ -84,19 +100,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["web"].add_argument("--port", type=int, help="default web.port (8002)")
     alerts = sub.choices["alerts"].add_subparsers(dest="alerts_command", required=True,
                                                   metavar="ACTION")
-    listing = alerts.add_parser("list", help="show the outbox with states and errors")
+    listing = alerts.add_parser("list", help="show the outbox with states and errors",
+                                parents=[common])
     listing.add_argument("--limit", type=int, default=30)
     listing.add_argument("--state", choices=["pending", "sending", "sent", "failed"])
-    test = alerts.add_parser("test", help="send a test message through each enabled channel")
+    test = alerts.add_parser("test", help="send a test message through each enabled channel",
+                             parents=[common])
     test.add_argument("--channel", help="only this channel")
-    mute = alerts.add_parser("mute", help="stop roll-up alerts for a story")
+    mute = alerts.add_parser("mute", help="stop roll-up alerts for a story", parents=[common])
     mute.add_argument("story", type=int, help="story id")
     sub.choices["backup"].add_argument("path", help="where to write the copy")
     _sources_parser(sub.choices["sources"])
+    init = sub.choices["init"]
+    init.add_argument("folder", nargs="?", default="/etc/feed-monitor",
+                      help="where to write monitor.toml, sources.toml, topics.toml "
+                           "(default /etc/feed-monitor)")
+    init.add_argument("--database", help="database.path to write, e.g. "
+                      "/var/lib/feed-monitor/feed-monitor.db")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.add_argument("--unit", action="store_true",
+                      help="print the systemd unit instead (redirect it into /etc/systemd/system)")
     demo = sub.choices["demo"]
     demo.add_argument("--rounds", type=int, default=4, help="publishing rounds (default 4)")
     demo.add_argument("--dir", default="demo-output",
                       help="where the demo writes its config and database (default demo-output)")
+    demo.add_argument("--serve", action="store_true",
+                      help="only run the outlets, publishing a round every --every, for "
+                           "`monitor run` against them; Ctrl-C stops")
+    demo.add_argument("--every", default="1m", help="--serve: time between rounds (default 1m)")
     return parser
 
 
@@ -147,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose if args.command != "run" else max(args.verbose, 1))
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # the reader went away (`monitor export | head -1`): the documented way is to point
+        # stdout at devnull so that the interpreter's final flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except ConfigError as exc:
         print(f"configuration invalid ({len(exc.problems)} problem"
               f"{'s' if len(exc.problems) != 1 else ''}):", file=sys.stderr)
@@ -156,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadQuery as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
+    except BadOption as exc:
+        print(f"monitor {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 1
     except StorageError as exc:
         print(f"database: {exc}", file=sys.stderr)
         return 3
@@ -169,9 +212,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from monitor.demo.run import run_demo
+        from monitor.demo.serve import serve_demo
 
-        return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds))
-    settings = load_settings(find_config(args.config))
+        return asyncio.run(run_demo(Path(args.dir), rounds=args.rounds)) if not args.serve \
+            else serve_demo(Path(args.dir), every=args.every)
+    if args.command == "init":
+        from monitor.commands import init as init_command
+
+        if args.unit:
+            return init_command.print_unit()
+        return init_command.init(Path(args.folder), database=args.database, force=args.force)
+    # only the commands that send resolve the channels' secrets; queries need none
+    settings = load_settings(find_config(args.config), secrets=" ".join(
+        filter(None, (args.command, getattr(args, "alerts_command", None)))) in SENDING)
     a = settings.alerts
     for secret in (a.email.password, a.slack_webhook_url, a.webhook_url):
         if secret is not None:

@@ -8,7 +8,10 @@ errors become `StorageError`s here, in one place.
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
+import stat
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +42,25 @@ def translated(fn: Callable[_P, _T]) -> Callable[_P, _T]:
         except sqlite3.Error as exc:
             raise translate(exc) from None
     return wrapper
+
+
+def folder_writable(folder: Path) -> bool:
+    """Whether this process may create files in `folder` (root counts as bound by the mode bits,
+    so that a read-only copy behaves alike for every user)."""
+    if not os.access(folder, os.W_OK):
+        return False
+    return os.geteuid() != 0 or bool(stat.S_IMODE(folder.stat().st_mode) & 0o222)
+
+
+def readonly_uri(path: Path) -> str:
+    """The URI a read-only connection opens. SQLite's ``mode=ro`` still creates the -wal and
+    -shm files of a WAL database, which a user who may not write the folder cannot do; with no
+    -wal file no writer has the database open, so ``immutable=1`` reads it creating nothing."""
+    quoted = urllib.parse.quote(str(path.absolute()))
+    wal = path.with_name(path.name + "-wal")
+    if not folder_writable(path.parent) and not wal.exists():
+        return f"file:{quoted}?immutable=1"
+    return f"file:{quoted}?mode=ro"
 
 
 class Connected:

@@ -1,9 +1,9 @@
 """Operations on the file itself and on the sources' health: what `monitor status` shows.
 
 A source is *failing* after `failing_after` consecutive errors and *silent* when it has said
-nothing new for `silent_factor` times its usual gap between new items (judged only once it has
-`min_history` items). The daemon writes a heartbeat each tick; `status` calls a daemon whose
-heartbeat is older than a limit not running.
+nothing new for `silent_factor` times its usual gap between new items, or its poll interval if
+that is longer (judged only once it has `min_history` items). The daemon writes a heartbeat
+each tick; `status` calls a daemon whose heartbeat is older than a limit not running.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class SourceHealth:
     items_24h: int
     usual_gap_s: float | None
     told: str  # what the operator was last told (sources.health)
+    next_check_at: str | None = None
 
 
 def sources(conn: sqlite3.Connection, now: datetime, failing_after: int, silent_factor: float,
@@ -55,7 +56,10 @@ def sources(conn: sqlite3.Connection, now: datetime, failing_after: int, silent_
         state = "ok"
         if r["error_count"] >= failing_after:
             state = "failing"
-        elif gap and last_new and (now - last_new).total_seconds() > silent_factor * gap:
+        elif gap and last_new and (now - last_new).total_seconds() > silent_factor * max(
+                gap, r["interval_seconds"] or 0.0):
+            # never quicker than a few polls: a burst of items minutes apart (a first
+            # back-fill, the demo) says nothing about how often the source publishes
             state = "silent"
         elif r["last_success_at"] is None:
             state = "new"
@@ -63,7 +67,8 @@ def sources(conn: sqlite3.Connection, now: datetime, failing_after: int, silent_
             id=r["id"], outlet=r["outlet"], enabled=bool(r["enabled"]), state=state,
             error_count=r["error_count"], last_error=r["last_error"],
             last_success_at=r["last_success_at"], last_new_item_at=r["last_new_item_at"],
-            items_24h=r["items_24h"], usual_gap_s=gap, told=r["health"]))
+            items_24h=r["items_24h"], usual_gap_s=gap, told=r["health"],
+            next_check_at=r["next_check_at"]))
     return out
 
 

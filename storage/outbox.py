@@ -118,6 +118,8 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
         "coalesce(s.first_outlet, '') AS first_outlet, "
         "coalesce(s.first_seen_at, a.created_at) AS first_seen_at, "
         "coalesce(i.url, r.url) AS url, coalesce(i.language, r.language) AS language, "
+        "substr(coalesce(r.text, i.text, ''), 1, 2000) AS lede_text, "
+        "coalesce(r.published_at, i.published_at) AS published_at, "
         "coalesce(a.item_id, s.representative_item_id) AS topic_item, "
         "(SELECT group_concat(outlet, '\x1f') FROM (SELECT DISTINCT outlet FROM items "
         " WHERE story_id = s.id ORDER BY first_seen_at)) AS outlet_list "
@@ -140,7 +142,8 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
             headline=r["headline"], url=r["url"],
             outlets=tuple((r["outlet_list"] or "").split("\x1f")) if r["outlet_list"] else (),
             outlet_count=r["outlet_count"], agency=r["agency"], first_outlet=r["first_outlet"],
-            first_seen_at=r["first_seen_at"], language=r["language"], topics=topics))
+            first_seen_at=r["first_seen_at"], language=r["language"], topics=topics,
+            text=r["lede_text"] or "", published_at=r["published_at"]))
     return out
 
 

@@ -354,3 +354,6 @@ class AlertRow:
     language: str | None = None
     topics: tuple[TopicHit, ...] = ()
     story_url: str | None = None  # the story's page in the web reader, when web.base_url is set
+    text: str = ""  # the start of the story's stored text (the message's lede comes from it)
+    published_at: str | None = None
+    digest_reason: str = ""  # set by the dispatcher: why these rows go out as one message

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from storage import boilerplate, polls, stories
-from storage.connection import translated
+from storage.connection import readonly_uri, translated
 from storage.errors import NotFound, SchemaTooNew, StorageError
 from storage.rebuild import Fingerprinter, RebuildReport, rebuild
 from storage.records import (
@@ -48,7 +48,10 @@ class Store(AlertsAPI, OperationsAPI):
              readonly: bool = False) -> Store:
         path = Path(path)
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+            if not path.is_file():
+                raise StorageError(f"{path}: no database here yet (the daemon, "
+                                   f"`monitor once` or `monitor migrate` creates it)")
+            conn = sqlite3.connect(readonly_uri(path), uri=True, isolation_level=None,
                                    timeout=busy_timeout, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from storage import health, queries, revisits
 from storage.connection import Connected, translated
 from storage.health import DaemonState, SourceHealth
-from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, iso
+from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, TopicHit, iso
 
 
 class OperationsAPI(Connected):
@@ -63,6 +64,24 @@ class OperationsAPI(Connected):
             (since, after, limit))
         return [StoredPage(r[0], r[1], r[2], r[3], r[4], r[5], zlib.decompress(r[6]))
                 for r in rows]
+
+    @translated
+    def item_texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(source id, text as published) of these items, for snippets in the original text."""
+        found: dict[int, tuple[str, str]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            for r in self._query(f"SELECT id, source_id, text FROM items WHERE id IN "
+                                 f"({','.join('?' * len(chunk))})", chunk):
+                found[r[0]] = (r[1], r[2] or "")
+        return found
+
+    @translated
+    def item_topics(self, item_id: int) -> tuple[TopicHit, ...]:
+        """An item's topic hits, best first."""
+        return tuple(TopicHit(r["topic"], r["score"], tuple(json.loads(r["matched"])))
+                     for r in self._query("SELECT topic, score, matched FROM item_topics "
+                                          "WHERE item_id = ? ORDER BY score DESC", (item_id,)))
 
     @translated
     def raw_page_count(self, since: str) -> int:

@@ -411,7 +411,7 @@ def test_alerts_commands(make_settings: MakeSettings, tmp_path: Path,
     assert main(["--config", config, "alerts", "list"]) == 0
     assert "Envoy defects" in capsys.readouterr().out
     assert main(["--config", config, "alerts", "mute", str(story)]) == 0
-    assert main(["--config", config, "alerts", "mute", "999"]) == 3
+    assert main(["--config", config, "alerts", "mute", "999"]) == 1  # not found
 
 
 def test_dispatcher_survives_a_locked_database_and_loses_nothing(

@@ -91,8 +91,8 @@ def test_check_config_names_file_topic_and_position(make_settings: MakeSettings,
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path / "monitor.toml", env={})
     text = "\n".join(info.value.problems)
-    for expected in ("topics.toml: topic 't': rule: position 8: expected ')'",
-                     "topic 't': gate: position 0: unknown alias @nope",
+    for expected in ("topics.toml: topic 't': rule: line 5, column 17: expected ')'",
+                     "topic 't': gate: line 6, column 9: unknown alias @nope",
                      "topic 't': threshold", "topic 't': bogus: unknown key"):
         assert expected in text, text
 

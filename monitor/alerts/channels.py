@@ -10,17 +10,18 @@ escaped for Slack so a headline cannot ping `<!channel>` or disguise a link.
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import smtplib
 import ssl
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import IO, Any, Protocol
 
 import httpx
 
+from monitor.alerts import mail, messages
 from monitor.configuration.settings import AlertSettings, EmailSettings
 from monitor.errors import ChannelError
 from monitor.fetching.http import parse_retry_after
@@ -53,66 +54,66 @@ def describe(row: AlertRow) -> dict[str, Any]:
         "agency": row.agency, "language": row.language,
         "topics": [{"topic": t.topic, "score": t.score, "matched": list(t.matched)}
                    for t in row.topics],
+        "published_at": row.published_at, "lede": messages.lede(row.text),
+        "why": messages.explain_topics(row.topics, row.headline),
     }
 
 
-def _lead(row: AlertRow) -> str:
-    if row.kind.startswith("pickup:"):
-        return f"Now carried by {row.outlet_count} outlets"
-    if row.kind == "test":
-        return "Test alert"
-    if row.kind.startswith("operator:"):
-        return "Service notice"
-    return "New story"
-
-
 def text_lines(row: AlertRow) -> list[str]:
-    d = describe(row)
-    topics = "; ".join(f"{t['topic']} ({t['score']:g}: {', '.join(t['matched'][:5])})"
-                       for t in d["topics"]) or "-"
-    return [
-        f"{_lead(row)}: {d['headline']}",
-        f"  carried by {d['outlet_count']} outlet(s): {', '.join(d['outlets'][:10])}"
-        + (f"; agency {d['agency']}" if d["agency"] else ""),
-        f"  first seen {d['first_seen_at']} at {d['first_outlet']}",
-        f"  topics: {topics}",
-        f"  {d['url'] or '(no link)'}",
-    ] + ([f"  story: {d['story_url']}"] if d["story_url"] else [])
+    """One alert as plain text lines (the console's and the email's text)."""
+    return messages.plain_text([row], False, "console").split("\n")
 
 
 def subject(rows: Sequence[AlertRow], digest: bool) -> str:
-    if digest:
-        return one_line(f"feed-monitor digest: {len(rows)} stories", 200)
-    return one_line(f"[feed-monitor] {_lead(rows[0])}: {rows[0].headline}", 200)
+    return messages.subject(rows, digest)
 
 
 def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_story(row: AlertRow, compact: bool) -> str:
+    st = messages.story(row)
+    lines = [f"*{slack_escape(st.headline)}*",
+             slack_escape(st.outlets + "." + (f" {st.times}." if st.times else ""))]
+    if compact:  # a digest entry says what happened; a single message has it in the header
+        lines.insert(0, slack_escape(_slack_header([row], False)))
+    if st.lede and not compact:
+        lines += ["", slack_escape(st.lede)]
+    if st.reasons:
+        lines += ["", "_Why:_ " + slack_escape("; ".join(st.reasons))]
+    if st.url:
+        safe = slack_escape(st.url).replace("|", "%7C")
+        lines.append(f"<{safe}|Read it at {slack_escape(st.first_outlet or 'the outlet')}>")
+    if st.story_url:
+        lines.append(f"<{slack_escape(st.story_url).replace('|', '%7C')}|Story page>")
+    return "\n".join(lines)
+
+
+def _slack_header(rows: Sequence[AlertRow], digest: bool) -> str:
+    """What happened, not the headline (the section below starts with it)."""
+    if digest:
+        return f"feed-monitor digest: {len(rows)} alert{'s' if len(rows) != 1 else ''}"
+    row = rows[0]
+    topics = messages.topic_names(row)
+    return f"{messages.label(row)}{' · ' + topics if topics else ''}"
+
+
 def slack_payload(rows: Sequence[AlertRow], digest: bool) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {
         "type": "plain_text", "emoji": False,
-        "text": subject(rows, digest)[:SLACK_HEADER_MAX]}}]
-    for row in rows[:SLACK_BLOCKS_MAX - 2]:
-        d = describe(row)
-        lines = [f"*{slack_escape(d['headline'])}*",
-                 f"Carried by {d['outlet_count']}: {slack_escape(', '.join(d['outlets'][:10]))}"]
-        if d["agency"]:
-            lines.append(f"Agency: {slack_escape(d['agency'])}")
-        for t in d["topics"]:
-            lines.append(f"Topic {slack_escape(t['topic'])} ({t['score']:g}): "
-                         f"{slack_escape(', '.join(t['matched'][:6]))}")
-        if d["url"]:
-            safe = slack_escape(d["url"]).replace("|", "%7C")
-            lines.append(f"<{safe}|Read the article>")
-        if d["story_url"]:
-            lines.append(f"<{slack_escape(d['story_url']).replace('|', '%7C')}|Story page>")
+        "text": one_line(_slack_header(rows, digest), SLACK_HEADER_MAX)}}]
+    if digest:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(
+            rows[0].digest_reason or "This channel sends digests.")}]})
+    for row in rows[:SLACK_BLOCKS_MAX - 3]:
+        text = (slack_escape(messages.service_text(row, "slack")) if messages.is_service(row)
+                else _slack_story(row, digest))
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": "\n".join(lines)[:SLACK_TEXT_MAX]}})
-    if len(rows) > SLACK_BLOCKS_MAX - 2:
+                                                   "text": text[:SLACK_TEXT_MAX]}})
+    if len(rows) > SLACK_BLOCKS_MAX - 3:
         blocks.append({"type": "context", "elements": [{
-            "type": "mrkdwn", "text": f"and {len(rows) - (SLACK_BLOCKS_MAX - 2)} more"}]})
+            "type": "mrkdwn", "text": f"and {len(rows) - (SLACK_BLOCKS_MAX - 3)} more"}]})
     return {"text": subject(rows, digest), "blocks": blocks}
 
 
@@ -126,10 +127,8 @@ class Console:
         self.out = out or sys.stdout
 
     async def send(self, rows: Sequence[AlertRow], digest: bool) -> None:
-        if digest:
-            print(f"ALERT DIGEST ({len(rows)} stories)", file=self.out)
-        for row in rows:
-            print("ALERT " + "\n".join(text_lines(row)), file=self.out)
+        for block in [rows] if digest else [[r] for r in rows]:
+            print("ALERT " + messages.plain_text(block, digest, self.name) + "\n", file=self.out)
         self.out.flush()
 
 
@@ -141,26 +140,9 @@ class Email:
         self.timeout = timeout
 
     def message(self, rows: Sequence[AlertRow], digest: bool) -> EmailMessage:
-        msg = EmailMessage()
-        msg["Subject"] = subject(rows, digest)
-        msg["From"] = self.s.sender
-        msg["To"] = ", ".join(self.s.to)
-        body = "\n\n".join("\n".join(text_lines(r)) for r in rows)
-        msg.set_content(body)
-        parts = []
-        for r in rows:
-            d = describe(r)
-            link = (f'<a href="{html.escape(d["url"], quote=True)}">Read the article</a>'
-                    if d["url"] else "")
-            if d["story_url"]:
-                link += (f' · <a href="{html.escape(d["story_url"], quote=True)}">'
-                         "Story page</a>")
-            parts.append(f"<h3>{html.escape(d['headline'])}</h3><p>Carried by "
-                         f"{d['outlet_count']}: {html.escape(', '.join(d['outlets'][:10]))}"
-                         f"</p><p>{html.escape('; '.join(t['topic'] for t in d['topics']))}"
-                         f"</p><p>{link}</p>")
-        msg.add_alternative("<html><body>" + "".join(parts) + "</body></html>", subtype="html")
-        return msg
+        return mail.build(self.s.sender, self.s.to, subject(rows, digest),
+                          messages.plain_text(rows, digest, self.name),
+                          messages.html_body(rows, digest, self.name), datetime.now(UTC))
 
     async def send(self, rows: Sequence[AlertRow], digest: bool) -> None:
         await asyncio.to_thread(self._send, self.message(rows, digest))

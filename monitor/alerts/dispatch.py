@@ -4,7 +4,11 @@ One pass (`Dispatcher.run_once`), per enabled channel:
 
     claim the due rows           pending -> sending, committed before anything is sent
     flood guard                  immediate channels: past `flood_max` sends in `flood_window`,
-                                 the rest wait for one digest per window
+                                 the first alert of a new story waits at most FIRST_ALERT_HOLD
+                                 (one roll-up message a minute at most); roll-ups of stories
+                                 that already alerted ("now carried by N") wait for one digest
+                                 per window. Held rows stay `pending` in the outbox, so a stop
+                                 (SIGTERM) loses none: the next start sends them.
     send                         one message per story, or one digest
     record                       sent | pending again with back-off (Retry-After honoured)
                                  | failed (permanent error, or `max_attempts` used up)
@@ -30,6 +34,8 @@ from storage.outbox import next_slot
 from storage.records import AlertRow
 
 log = logging.getLogger("monitor.alerts.dispatch")
+
+FIRST_ALERT_HOLD = 60.0  # seconds: longest a new story's first alert waits during a flood
 
 
 @dataclass
@@ -62,7 +68,9 @@ class Dispatcher:
             for row in single:
                 await self._send(channel, [row], False, report)
             if batch:
-                await self._send(channel, batch, True, report)
+                reason = self._digest_reason(name)
+                await self._send(channel, [replace(r, digest_reason=reason) for r in batch],
+                                 True, report)
         return report
 
     def _linked(self, row: AlertRow) -> AlertRow:
@@ -72,23 +80,40 @@ class Dispatcher:
             return row
         return replace(row, story_url=f"{base}/stories/{row.story_id}")
 
+    def _digest_reason(self, name: str) -> str:
+        policy = self.settings.channels[name]
+        if policy.mode == "digest":
+            return (f"This channel sends one digest every {_span(policy.digest_every)} "
+                    f"(mode = \"digest\").")
+        return (f"Sent as one message because more than {policy.flood_max} alerts came within "
+                f"{_span(policy.flood_window)} on this channel (the flood guard): new stories "
+                f"are grouped at most a minute late, later pick-ups once per "
+                f"{_span(policy.flood_window)}.")
+
     def _flood_guard(self, name: str, rows: list[AlertRow], now: datetime,
                      report: DispatchReport) -> tuple[list[AlertRow], list[AlertRow]]:
-        """(rows to send one by one, rows to send as a digest now); the rest are deferred."""
+        """(rows to send one by one, rows to send as a roll-up now); the rest are deferred."""
         policy = self.settings.channels[name]
         window = timedelta(seconds=policy.flood_window)
         room = policy.flood_max - self.store.alerts_sent_since(name, now - window)
         if len(rows) <= room:
             return rows, []
         single, rest = rows[:max(room, 0)], rows[max(room, 0):]
-        slot = next_slot(self.store.last_digest(name), window, now)
-        if slot > now:
-            self.store.alerts_defer([r.id for r in rest], slot)
-            report.deferred += len(rest)
-            log.warning("channel=%s flood guard: %d alerts held for a digest at %s",
-                        name, len(rest), slot.isoformat())
+        later = [r for r in rest if r.kind.startswith("pickup:")]
+        news = [r for r in rest if not r.kind.startswith("pickup:")]
+        if later:  # a story that already alerted: its roll-up can wait for the window
+            self.store.alerts_defer([r.id for r in later], now + window)
+            report.deferred += len(later)
+        hold = timedelta(seconds=min(FIRST_ALERT_HOLD, policy.flood_window))
+        slot = next_slot(self.store.last_digest(name), hold, now)
+        if news and slot > now:
+            self.store.alerts_defer([r.id for r in news], slot)
+            report.deferred += len(news)
+            log.warning("channel=%s flood guard: %d new stories held until %s, %d roll-ups "
+                        "until %s", name, len(news), slot.isoformat(), len(later),
+                        (now + window).isoformat())
             return single, []
-        return single, rest
+        return single, news
 
     async def _send(self, channel: Channel, rows: Sequence[AlertRow], digest: bool,
                     report: DispatchReport) -> None:
@@ -132,3 +157,10 @@ def _age(row: AlertRow, now: datetime) -> float:
 
     created = parse_iso(row.created_at)
     return (now - created).total_seconds() if created else 0.0
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tabulate import tabulate
@@ -29,6 +29,12 @@ def check_config(settings: Settings) -> int:
           f"{sum(s.language == 'fa' for s in enabled)} Persian, "
           f"{sum(s.gated for s in enabled)} gated)")
     print(f"  topics: {', '.join(settings.topics.names())}")
+    channels = settings.alerts.enabled_channels()
+    print(f"  alert channels: {', '.join(channels) or 'none'}")
+    if not channels:
+        print("warning: every alert channel is disabled, so nobody will be alerted; enable "
+              "one in [alerts.email], [alerts.slack], [alerts.webhook] or [alerts.console]",
+              file=sys.stderr)
     return 0
 
 
@@ -98,7 +104,7 @@ def rebuild_index(settings: Settings) -> int:
 
 
 def alerts_list(settings: Settings, *, limit: int, state: str | None) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         rows = store.alert_rows(limit=limit, states=(state,) if state else ())
     finally:
@@ -158,7 +164,7 @@ _TEST_ROW = AlertRow(
 
 def status(settings: Settings) -> int:
     """Exit 0 when healthy; 1 when the daemon is down or a source is failing or silent."""
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     h = settings.health
     now = utc_now()
     try:
@@ -170,18 +176,22 @@ def status(settings: Settings) -> int:
         store.close()
     print(tabulate([[s.id, s.state if s.enabled else "disabled", s.error_count,
                      s.last_success_at or "-", s.items_24h, s.last_new_item_at or "-",
+                     next_check(s.next_check_at, now) if s.enabled else "-",
                      one_line(s.last_error or "", 50) if s.error_count else ""]
                     for s in sources],
                    headers=["source", "health", "errors", "last success", "items 24h",
-                            "last new item", "last error"]))
+                            "last new item", "next check", "last error"]))
     problems = [f"source {s.id} is {s.state}" for s in sources
                 if s.enabled and s.state in ("failing", "silent")]
     beat = parse_iso(daemon.heartbeat_at) if daemon else None
     if daemon is None or daemon.stopped_at or beat is None or \
             (now - beat).total_seconds() > h.heartbeat_stale:
-        problems.append("the daemon is not running" + (
-            f" (last heartbeat {daemon.heartbeat_at})" if daemon else " (never started)"))
-        running_line = "not running"
+        why = f" (last heartbeat {daemon.heartbeat_at})" if daemon else " (never started)"
+        running_line = "not running" + why
+        if h.expect_daemon:
+            problems.append("the daemon is not running" + why)
+        else:  # the demo, or a database filled by `monitor once`
+            running_line += "; not needed here (health.expect_daemon = false)"
     else:
         running_line = (f"running, pid {daemon.pid} on {daemon.host} since "
                         f"{daemon.started_at}, heartbeat {daemon.heartbeat_at}")
@@ -196,8 +206,27 @@ def status(settings: Settings) -> int:
     return 0
 
 
+def next_check(at: str | None, now: datetime) -> str:
+    """'in 12m' / 'due' / '-': when the daemon polls the source again."""
+    moment = parse_iso(at)
+    if moment is None:
+        return "-"
+    seconds = (moment - now).total_seconds()
+    if seconds <= 0:
+        return "due"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"in {int(seconds)}s"
+    return f"in {minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"in {minutes}m"
+
+
 def backup(settings: Settings, target: Path) -> int:
-    store = open_store(settings)
+    db = settings.database.path
+    live = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+    if any(target.resolve() == p.resolve() for p in live):
+        print(f"backup: {target} is the live database; give another path", file=sys.stderr)
+        return 2
+    store = open_store(settings, readonly=True)
     try:
         started = time.monotonic()
         store.backup(target)

@@ -17,10 +17,22 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
+from monitor.alerts.messages import explain_topics
 from monitor.commands.progress import progress
+from monitor.commands.query_options import (
+    BadOption,
+    check_date,
+    check_filters,
+    describe_sources,
+    join_persian_parts,
+    one_per_story,
+    one_per_url,
+    snippet,
+    story_topics,
+    terms_of,
+)
 from monitor.configuration.settings import Settings
 from monitor.configuration.units import parse_duration
-from monitor.errors import ConfigError
 from monitor.fetching.decode import decode_document
 from monitor.matching import dedup
 from monitor.matching.text import one_line, search_form
@@ -43,7 +55,7 @@ def fts_query(text: str) -> str:
             continue
         norm = search_form(token)
         out.append(norm.replace("\u200c", ""))
-    return " ".join(out)
+    return " ".join(join_persian_parts(out))
 
 
 def since_iso(value: str | None) -> str | None:
@@ -51,21 +63,34 @@ def since_iso(value: str | None) -> str | None:
     if not value:
         return None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value):
-        return value
+        return check_date(value)
     try:
         return iso(utc_now() - timedelta(seconds=parse_duration(value)))
     except ValueError as exc:
-        raise ConfigError([f"--since: {exc}"]) from None
+        raise BadOption(f"--since: {exc}") from None
+
+
+def _check(settings: Settings, **given: str | None) -> None:
+    check_filters(topics=settings.topics.names(), sources=[s.id for s in settings.sources],
+                  **given)
 
 
 def search(settings: Settings, query: str, *, limit: int, topic: str | None,
            source: str | None, since: str | None, lang: str | None, as_json: bool) -> int:
-    store = open_store(settings)
+    _check(settings, topic=topic, source=source, lang=lang)
+    store = open_store(settings, readonly=True)
     try:
-        rows = store.search(fts_query(query), limit=limit, topic=topic, source=source,
-                            since=since_iso(since), language=lang)
+        found = store.search(fts_query(query), limit=limit * 4, topic=topic, source=source,
+                             since=since_iso(since), language=lang)
+        ids = [r["id"] for r in found]
+        extra = store.item_texts(ids)
     finally:
         store.close()
+    terms = terms_of(query)
+    for r in found:
+        r["source_id"], text = extra.get(r["id"], (None, ""))
+        r["snippet"] = snippet(text, terms) if text else r["snippet"]
+    rows = one_per_story(found, limit)
     if as_json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -73,15 +98,17 @@ def search(settings: Settings, query: str, *, limit: int, topic: str | None,
     if not rows:
         print("no matches")
         return 0
-    print(tabulate([[r["story_id"], r["first_seen_at"], r["outlet"], one_line(r["title"], 50),
+    print(tabulate([[r["story_id"], r["first_seen_at"], one_line(", ".join(r["outlets"]), 30),
+                     describe_sources(r), one_line(r["title"], 50),
                      one_line(r["snippet"] or "", 70)] for r in rows],
-                   headers=["story", "first seen", "outlet", "title", "snippet"]))
+                   headers=["story", "first seen", "outlet", "source", "title", "snippet"]))
     return 0
 
 
 def stories(settings: Settings, *, since: str | None, topic: str | None, limit: int,
             as_json: bool) -> int:
-    store = open_store(settings)
+    _check(settings, topic=topic)
+    store = open_store(settings, readonly=True)
     try:
         rows = store.story_list(since=since_iso(since), topic=topic, limit=limit)
     finally:
@@ -102,29 +129,33 @@ def stories(settings: Settings, *, since: str | None, topic: str | None, limit: 
 
 
 def show(settings: Settings, story_id: int) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         story, items = store.story(story_id)
+        topics = story_topics(store, story["representative_item_id"] or story["first_item_id"])
     finally:
         store.close()
     print(f"story {story['id']}: {story['headline']}")
     print(f"  first seen {story['first_seen_at']} at {story['first_outlet']}; carried by "
           f"{story['outlet_count']} outlets ({story['item_count']} sightings); agency "
           f"{story['agency'] or '-'}")
+    print("  topics: " + ("; ".join(explain_topics(topics, story["headline"])) or "none"))
     print(tabulate([[i["first_seen_at"], i["outlet"],
-                     "/".join(x for x in (i["affiliation"], i["country"]) if x), i["match_kind"],
+                     "/".join(x for x in (i["affiliation"], i["country"]) if x),
+                     ", ".join(i["sources"]), i["match_kind"],
                      f"{i['similarity']:.2f}" if i["similarity"] is not None else "",
                      i["status"] + (" (removed)" if i["removed_at"] else ""),
-                     one_line(i["title"], 50), i["url"] or ""] for i in items],
-                   headers=["seen", "outlet", "who", "matched by", "similarity", "status",
-                            "title", "url"]))
+                     one_line(i["title"], 50), i["url"] or ""] for i in one_per_url(items)],
+                   headers=["seen", "outlet", "who", "sources", "matched by", "similarity",
+                            "status", "title", "url"]))
     return 0
 
 
 def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None,
            out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    store = open_store(settings)
+    _check(settings, topic=topic)
+    store = open_store(settings, readonly=True)
     try:
         rows: Iterable[dict[str, Any]] = store.export(since=since_iso(since), topic=topic)
         with progress(None, "exporting") as bar:
@@ -144,7 +175,7 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
 
 
 def stats(settings: Settings, *, since: str | None) -> int:
-    store = open_store(settings)
+    store = open_store(settings, readonly=True)
     try:
         data = store.stats(since_iso(since or "30d") or "")
     finally:
@@ -200,15 +231,26 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
         print("monitor serve needs the datasette extra: pip install 'feed-monitor[datasette]'",
               file=sys.stderr)
         return 1
+    import tempfile
+
+    from storage.connection import readonly_uri
+
     db = settings.database.path
+    if not db.is_file():
+        print(f"{db}: no database here yet", file=sys.stderr)
+        return 1
     template = (Path(__file__).parents[1] / "datasette" / "metadata.json").read_text("utf-8")
-    meta = db.with_name(db.name + ".datasette.json")
     from monitor.web.links import datasette_metadata
 
-    meta.write_text(datasette_metadata(template.replace('"DATABASE"', json.dumps(db.stem)),
-                                       settings), encoding="utf-8")
+    # the metadata goes to a temporary file: the database folder may not be ours to write
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", delete=False,
+                                     prefix="feed-monitor-datasette-") as meta:
+        meta.write(datasette_metadata(template.replace('"DATABASE"', json.dumps(db.stem)),
+                                      settings))
+    # a folder we may not write and no -wal: open it immutable, as the read-only commands do
+    database = ["-i", str(db)] if "immutable=1" in readonly_uri(db) else [str(db)]
     print(f"Datasette on http://{host}:{port}/ (read-only queries; Ctrl-C stops)", flush=True)
-    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", str(db),
-                              "--metadata", str(meta), "--host", host, "--port", str(port),
+    os.execv(sys.executable, [sys.executable, "-m", "datasette", "serve", *database,
+                              "--metadata", meta.name, "--host", host, "--port", str(port),
                               "--setting", "sql_time_limit_ms", "5000"])
     return 0  # not reached

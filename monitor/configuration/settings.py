@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alerts.rules import AlertRule, ChannelPolicy, load_rules
+from monitor.configuration.lines import declared_topics
 from monitor.configuration.secrets import Secret, SecretRef, parse_secret_ref
 from monitor.configuration.sources import (
     SourceConfig,
@@ -107,6 +108,15 @@ def _name_list(v: Any) -> tuple[str, ...]:
     return tuple(v)
 
 
+def _addresses(v: Any) -> tuple[str, ...]:
+    """`to = "a@example.org"` or `to = ["a@example.org", "b@example.org"]`."""
+    if isinstance(v, str):
+        return (_string(v),)
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ValueError('expected an address or a list of addresses, e.g. ["desk@example.org"]')
+    return tuple(v)
+
+
 def _duration_list(v: Any) -> tuple[float, ...]:
     if not isinstance(v, list):
         raise ValueError("expected a list of durations such as ['1h', '6h']")
@@ -186,6 +196,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health.silent_factor", 4.0, "a source is silent when nothing new came for this many times its usual gap between new items", _positive_number),
     Setting("health.min_history", 5, "new items a source needs in 30 days before silence is judged", _positive_int),
     Setting("health.heartbeat_stale", "2m", "monitor status calls the daemon down when its heartbeat is older than this", _positive_duration),
+    Setting("health.expect_daemon", True, "monitor status is unhealthy when the daemon is not running; false where none runs (the demo, a database filled by monitor once)", _bool),
     Setting("health.operator_channels", [], "channels for operator alerts (failing/silent sources); empty: every enabled channel", _name_list),
     Setting("dedup.window", "14d", "a new item is compared only with stories first seen within this window", _positive_duration),
     Setting("dedup.boilerplate_min_items", 3, "a paragraph found in this many items of one outlet is its boilerplate and ignored by dedup", _positive_int),
@@ -195,7 +206,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alerts.email.port", 587, "SMTP port (587 STARTTLS, 465 implicit TLS)", _positive_int),
     Setting("alerts.email.security", "starttls", "starttls | tls (implicit) | none (only without credentials)", _string),
     Setting("alerts.email.from", "feed-monitor@localhost", "sender address", _string),
-    Setting("alerts.email.to", [], "recipient addresses", lambda v: tuple(_string(x) for x in v) if isinstance(v, list) else _string([])),
+    Setting("alerts.email.to", [], "recipient addresses", _addresses),
     Setting("alerts.email.username", "", "SMTP user name (empty: no login)", lambda v: v if isinstance(v, str) else _string(v)),
     Setting("alerts.email.password", None, "SMTP password: password_env = 'VAR' or password_file = 'path'", parse_secret_ref),
     Setting("alerts.slack.enabled", False, "post alerts to a Slack incoming webhook", _bool),
@@ -219,7 +230,7 @@ SETTINGS: tuple[Setting, ...] = (
     *(s for channel in CHANNELS for s in (
         Setting(f"alerts.{channel}.mode", "immediate", "immediate: one message per story; digest: one message every digest_every", _mode),
         Setting(f"alerts.{channel}.digest_every", "1h", "digest interval (digest mode, and during a flood)", _positive_duration),
-        Setting(f"alerts.{channel}.flood_max", 20, "more alerts than this within flood_window switch the channel to digests until the burst passes", _positive_int),
+        Setting(f"alerts.{channel}.flood_max", 20, "more alerts than this within flood_window: new stories go out grouped, at most a minute late; roll-ups wait for one digest per window", _positive_int),
         Setting(f"alerts.{channel}.flood_window", "10m", "the window of the flood guard", _positive_duration),
     )),
 )
@@ -322,6 +333,7 @@ class HealthSettings:
     min_history: int
     heartbeat_stale: float
     operator_channels: tuple[str, ...]
+    expect_daemon: bool = True
 
 
 @dataclass(frozen=True)
@@ -411,7 +423,11 @@ def _read_monitor_toml(path: Path, data: Mapping[str, Any], problems: list[str])
     return values
 
 
-def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
+def _no_secret(*_args: Any) -> None:
+    return None
+
+
+def _resolve_secret(ref: SecretRef | None, key: str, needed: bool, base: Path,
              env: Mapping[str, str], path: Path, problems: list[str]) -> Secret | None:
     if ref is None:
         if needed:
@@ -426,9 +442,13 @@ def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
         return None
 
 
-def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems)."""
+def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
+                  secrets: bool = True) -> Settings:
+    """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems).
+    With `secrets=False` (the commands that only read the database) no secret is resolved:
+    every channel secret is None and an unset variable or credential file is no problem."""
     env = os.environ if env is None else env
+    _resolve = _resolve_secret if secrets else _no_secret
     problems: list[str] = []
     path = Path(path)
     data = read_toml(path, problems)
@@ -444,8 +464,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     if v["files.sources"]:
         sources = load_sources(base / v["files.sources"], polling.interval or 900.0,
                                polling.min_interval or 0.0, problems)
+    topic_names = topics.names()
     if v["files.topics"]:
+        before = len(problems)
         topics = load_topics(base / v["files.topics"], problems)
+        topic_names = topics.names() if len(problems) == before else \
+            tuple(declared_topics(base / v["files.topics"]))
 
     email_on = bool(v["alerts.email.enabled"])
     email = EmailSettings(
@@ -469,7 +493,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                                  v[f"alerts.{c}.flood_max"] or 20,
                                  v[f"alerts.{c}.flood_window"] or 600.0) for c in CHANNELS}
     rules = load_rules(data.get("alerts", {}).get("rule") if isinstance(data.get("alerts"), dict)
-                       else None, path, problems, topics.names(), {s.id for s in sources},
+                       else None, path, problems, topic_names, {s.id for s in sources},
                        CHANNELS)
     if any(enabled.values()) and not rules:
         problems.append(f"{path}: alerts.rule: channels are enabled but no [[alerts.rule]] "

@@ -21,7 +21,8 @@ from monitor.matching.text import one_line
 from monitor.polling.pipeline import SourceReport
 from monitor.service.app import alerting, poll_sources, running
 
-REPO_TOPICS = Path(__file__).resolve().parents[2] / "config" / "topics.toml"
+# the shipped topics, from the package (a wheel has no config/ folder)
+REPO_TOPICS = Path(__file__).resolve().parents[1] / "defaults" / "topics.toml"
 
 MONITOR_TOML = """\
 # Written by `monitor demo` for the local outlet simulator. Not for production use.
@@ -41,6 +42,9 @@ read_timeout = "5s"
 [extraction]
 workers = 2
 timeout = "10s"
+
+[health]
+expect_daemon = false   # the demo polls by itself; `monitor status` needs no daemon here
 
 [alerts]
 max_age = "7d"   # the simulator's pieces carry recent dates; keep every round's alerts

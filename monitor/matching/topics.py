@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.configuration.lines import locate
 from monitor.matching import rule_parser, rules
 from monitor.matching.rule_parser import RuleError
 from monitor.matching.rules import Any_, Document, Node, Not, Phrase
@@ -157,8 +158,9 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
             continue
         try:
             compiled[key] = rule_parser.parse(text, aliases)
-        except RuleError as exc:
-            problems.append(f"{where}: {key}: {exc}")
+        except RuleError as exc:  # the file's line, not the rule's character offset
+            at = locate(path, text, exc.position)
+            problems.append(f"{where}: {key}: {at}: {str(exc).split(': ', 1)[-1]}")
     context = raw.get("context", [])
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
         problems.append(f"{where}: context: expected a list of alias names")

@@ -33,6 +33,10 @@ _CANONICAL = re.compile(
     r"""<link[^>]+rel\s*=\s*["']canonical["'][^>]*href\s*=\s*["']([^"']+)["']|"""
     r"""<meta[^>]+property\s*=\s*["']og:url["'][^>]*content\s*=\s*["']([^"']+)["']""", re.I)
 
+# printable (trafilatura keeps them) and practically never in news text: combining marks
+ZWNJ_PLACEHOLDERS = ("\u034f", "\u1dfa", "\U0001e8d6")
+_ZWNJ_IN_HTML = re.compile(r"\u200c|&zwnj;|&#0*8204;|&#x0*200c;", re.I)
+
 
 @dataclass(frozen=True)
 class Extracted:
@@ -54,6 +58,19 @@ def precheck(html: str, max_bytes: int, max_elements: int) -> str | None:
     return None
 
 
+def protect_zwnj(html: str) -> tuple[str, str]:
+    """trafilatura's clean-up strips U+200C (and every other non-printable character), which
+    every Persian compound needs: hand it the page with each ZWNJ, literal or as a character
+    reference, turned into a printable placeholder that the page does not contain, and
+    `restore_zwnj` turns them back. Returns (page, placeholder)."""
+    mark = next((c for c in ZWNJ_PLACEHOLDERS if c not in html), "")
+    return (_ZWNJ_IN_HTML.sub(mark, html) if mark else html), mark
+
+
+def restore_zwnj(text: str, mark: str) -> str:
+    return text.replace(mark, "\u200c") if mark else text
+
+
 def _published(html: str) -> str | None:
     head = html[:200_000]
     for pattern in (_PUBLISHED_META, _TIME_TAG):
@@ -70,13 +87,15 @@ def extract_article(html: str, url: str) -> Extracted | None:
     """Run trafilatura on a decoded page. None when it finds no main text. Worker-side only."""
     import trafilatura  # imported in the worker (preloaded by the forkserver)
 
-    doc = trafilatura.bare_extraction(html, url=url, **TRAFILATURA_OPTIONS)
+    protected, mark = protect_zwnj(html)
+    doc = trafilatura.bare_extraction(protected, url=url, **TRAFILATURA_OPTIONS)
     head = html[:200_000]
     lang = _HTML_LANG.search(head)
     canonical = _CANONICAL.search(head)
     if doc is None:
         return None
-    meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    meta = {k: restore_zwnj(v, mark) if isinstance(v, str) else v
+            for k, v in (doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)).items()}
     text = clean_stored(meta.get("text") or "").strip()
     if not text:
         return None

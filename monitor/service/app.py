@@ -39,8 +39,11 @@ def source_records(sources: Iterable[SourceConfig]) -> list[SourceRecord]:
             for s in sources]
 
 
-def open_store(settings: Settings) -> Store:
-    return Store.open(settings.database.path, busy_timeout=settings.database.busy_timeout)
+def open_store(settings: Settings, *, readonly: bool = False) -> Store:
+    """The database; `readonly` for the commands that only read it (they never create it, never
+    migrate it and never write a file next to it, so a user who may only read can run them)."""
+    return Store.open(settings.database.path, busy_timeout=settings.database.busy_timeout,
+                      readonly=readonly)
 
 
 @asynccontextmanager
