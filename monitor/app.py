@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from monitor import channels
 from monitor.dispatch import Dispatcher
 from monitor.gate import Gate
 from monitor.http import Fetcher
-from monitor.pipeline import Deps, SourceReport, run_source
+from monitor.pipeline import Deps, SourceReport, record_failure, run_source
 from monitor.robots import Robots
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
@@ -74,12 +75,12 @@ async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceRepo
 
     async def one(source: SourceConfig) -> SourceReport:
         async with limit:
+            started = time.monotonic()
             try:
                 return await run_source(deps, source)
             except Exception as exc:  # a bug must cost one source run, not the daemon
                 log.exception("source=%s outcome=error error=internal", source.id)
-                return SourceReport(source=source.id, outcome="error",
-                                    error=f"internal error: {type(exc).__name__}: {exc}")
+                return record_failure(deps, source, exc, started)
 
     sources = [s for sid in source_ids if (s := deps.settings.source(sid)) is not None]
     return list(await asyncio.gather(*(one(s) for s in sources)))

@@ -67,7 +67,8 @@ class Case:
     name: str
     category: str
     reply: Callable[[TestServer], Reply | Callable[[BaseHTTPRequestHandler], None]] | None
-    expect: str  # "error:<substring>" | "items:<status>[,<status>...]" | "ok"
+    expect: str  # "error:<substring>" | "items:<status>[,<status>...]" | "count:<n>" | "text:<s>"
+    #   | "ok"
     url: str | None = None  # a fixed URL instead of a route on the test server
     group: str = "normal"  # normal: 127.0.0.1 allowed (the test server) | empty: nothing allowed
     routes: dict[str, Callable[[TestServer], Reply]] = field(default_factory=dict)
@@ -233,6 +234,11 @@ CASES: list[Case] = [
 ]
 
 
+from tests.hostile_round2 import ROUND_TWO  # noqa: E402 (its cases use the helpers above)
+
+CASES += ROUND_TWO
+
+
 @dataclass
 class Outcome:
     case: Case
@@ -350,9 +356,21 @@ def _judge(case: Case, report: Any, db: sqlite3.Connection, sid: str,
     kind, _, want = case.expect.partition(":")
     if kind == "error":
         ok = report.outcome == "error" and want.lower() in error.lower()
+        counted = db.execute("SELECT error_count FROM sources WHERE id = ?", (sid,)).fetchone()
+        if ok and not (counted and counted[0] > 0):  # recorded: error count, back-off, health
+            return Outcome(case, False, f"error not recorded on the source: {error}")
         return Outcome(case, ok, error or report.outcome)
     if report.outcome == "error":
         return Outcome(case, False, f"unexpected error: {error}")
+    if kind == "text":  # every item read (ok or fallback) with this text in it
+        rows = db.execute("SELECT status, text FROM items WHERE source_id = ?", (sid,)).fetchall()
+        ok = bool(rows) and all(r[0] in ("ok", "fallback") and want in (r[1] or "")
+                                for r in rows)
+        return Outcome(case, ok, f"statuses {[r[0] for r in rows]}, text found: {ok}")
+    if kind == "count":
+        stored = db.execute("SELECT count(*) FROM items WHERE source_id = ?", (sid,)
+                            ).fetchone()[0]
+        return Outcome(case, stored == int(want), f"{stored} items stored")
     if kind == "items":
         got = sorted(r[0] for r in db.execute("SELECT status FROM items WHERE source_id = ?",
                                               (sid,)))
