@@ -13,7 +13,7 @@ from typing import IO
 
 import httpx
 
-from monitor import channels
+from monitor import channels, reindex
 from monitor.dispatch import Dispatcher
 from monitor.gate import Gate
 from monitor.http import Fetcher
@@ -49,6 +49,7 @@ async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     own_store = store is None
     store = store or open_store(settings)
     store.sync_sources(source_records(settings.sources), clock())
+    reindex.finish_interrupted(settings, store, clock())  # a killed rebuild-index, finished
     fetcher = Fetcher(settings.fetch)
     proxies = {p for p in [settings.fetch.proxy, *(s.proxy for s in settings.sources)] if p}
     proxied = {p: Fetcher(settings.fetch, proxy=p) for p in sorted(proxies)}

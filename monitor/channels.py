@@ -21,7 +21,7 @@ from typing import IO, Any, Protocol
 
 import httpx
 
-from monitor.errors import ChannelError
+from monitor.errors import FOREIGN_URL_ERRORS, ChannelError
 from monitor.http import parse_retry_after
 from monitor.settings import AlertSettings, EmailSettings
 from monitor.text import one_line
@@ -220,6 +220,9 @@ class _Http:
             raise ChannelError(f"{self.name}: timed out") from None
         except httpx.HTTPError as exc:  # the URL is a secret: name the error, not the address
             raise ChannelError(f"{self.name}: {type(exc).__name__}") from None
+        except FOREIGN_URL_ERRORS as exc:  # an unusable URL: no retry can help
+            raise ChannelError(f"{self.name}: invalid URL ({type(exc).__name__})",
+                               permanent=True) from None
         if resp.status_code < 300:
             return
         retry_after = parse_retry_after(resp.headers.get("retry-after"))

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from tabulate import tabulate
 
-from monitor import dedup
+from monitor import dedup, reindex
 from monitor.app import alerting, maintain, open_store, poll_sources, running, utc_now
 from monitor.errors import ChannelError
-from monitor.pipeline import SourceReport, fingerprint_for
+from monitor.lifecycle import InstanceLock
+from monitor.pipeline import SourceReport
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line
-from storage.records import AlertRow, Fingerprint, parse_iso
+from storage.records import AlertRow, parse_iso
 
 
 def check_config(settings: Settings) -> int:
@@ -52,6 +52,12 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
     if unknown:
         print(f"unknown source id: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    with InstanceLock(settings.database.path, "stop it to poll by hand (or let it poll: it "
+                      "already does)"):
+        return await _once(settings, sources, every)
+
+
+async def _once(settings: Settings, sources: list[str] | None, every: bool) -> int:
     async with running(settings) as deps:
         if sources:
             ids = sources
@@ -77,18 +83,17 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
 def rebuild_index(settings: Settings) -> int:
     """Fingerprint every stored text again with the current parameters; rebuild the index."""
     store = open_store(settings)
-
-    def fingerprint(outlet: str, text: str) -> Fingerprint:
-        return fingerprint_for(store, settings, outlet, text)
-
     try:
         started = time.monotonic()
         total = store.query("SELECT count(*) FROM items WHERE story_id IS NOT NULL "
                             "AND text IS NOT NULL AND text != ''")[0][0]
+        pending = store.rebuild_pending()
+        if pending is not None:
+            print(f"resuming the rebuild started at {pending['started_at']} "
+                  f"({pending['items_done']} items done)")
+            total = max(total - pending["items_done"], 0)
         with progress(total, "fingerprinting") as bar:
-            report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
-                                         timedelta(seconds=settings.dedup.window),
-                                         step=bar.update)
+            report = reindex.rebuild(settings, store, utc_now(), step=bar.update)
     finally:
         store.close()
     print(f"{report.items} items fingerprinted with {dedup.params_tag()}; "
@@ -133,6 +138,10 @@ async def alerts_test(settings: Settings, *, channel: str | None) -> int:
                 except (ChannelError, TimeoutError, OSError) as exc:
                     failed += 1
                     print(f"{name}: failed: {one_line(str(exc) or type(exc).__name__, 200)}")
+                except Exception as exc:  # a clear line, never a traceback (nor the URL)
+                    failed += 1
+                    print(f"{name}: failed: {type(exc).__name__} (check the channel's URL and "
+                          f"settings with `monitor check-config`)")
     finally:
         store.close()
     return 1 if failed else 0
@@ -166,6 +175,7 @@ def status(settings: Settings) -> int:
         queue = store.alert_counts()
         daemon = store.daemon_row()
         size = store.size_bytes()
+        rebuilding = store.rebuild_pending()
     finally:
         store.close()
     print(tabulate([[s.id, s.state if s.enabled else "disabled", s.error_count,
@@ -185,6 +195,11 @@ def status(settings: Settings) -> int:
     else:
         running_line = (f"running, pid {daemon['pid']} on {daemon['host']} since "
                         f"{daemon['started_at']}, heartbeat {daemon['heartbeat_at']}")
+    if rebuilding is not None:
+        problems.append(f"an index rebuild (started {rebuilding['started_at']}) was interrupted "
+                        f"after {rebuilding['items_done']} items; the index is partial until "
+                        f"the daemon or `monitor once` next starts, or `monitor rebuild-index` "
+                        f"runs: they finish it")
     print(f"\ndaemon: {running_line}")
     print("alerts: " + (", ".join(f"{n} {state}" for state, n in sorted(queue.items()))
                          or "none"))

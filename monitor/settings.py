@@ -30,6 +30,7 @@ from monitor.sources_config import (
 )
 from monitor.topics import TopicsConfig
 from monitor.units import parse_duration, parse_size
+from monitor.urlcheck import url_problem
 
 CONFIG_ENV = "FEED_MONITOR_CONFIG"
 SEARCH_PATHS = (Path("config/monitor.toml"), Path("/etc/feed-monitor/monitor.toml"))
@@ -403,6 +404,20 @@ def _resolve(ref: SecretRef | None, key: str, needed: bool, base: Path,
         return None
 
 
+def channel_url_problems(path: Path, alerts: AlertSettings) -> list[str]:
+    """Slack and webhook URLs must be fetchable http(s) URLs (no invisible or control character
+    in the host, valid IDNA...): refused here rather than at the first alert. The message
+    gives the reason, never the URL (it is a secret)."""
+    out = []
+    for key, on, secret in (("alerts.slack.webhook_url", alerts.slack_enabled,
+                             alerts.slack_webhook_url),
+                            ("alerts.webhook.url", alerts.webhook_enabled, alerts.webhook_url)):
+        problem = url_problem(secret.reveal()) if on and secret is not None else None
+        if problem:
+            out.append(f"{path}: {key}: not a usable URL: {problem}")
+    return out
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems)."""
     env = os.environ if env is None else env
@@ -466,6 +481,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         max_attempts=v["alerts.max_attempts"] or 8, retry_base=v["alerts.retry_base"] or 30.0,
         retry_cap=v["alerts.retry_cap"] or 3600.0, timeout=v["alerts.timeout"] or 20.0,
     )
+    problems += channel_url_problems(path, alerts)
     if problems:
         raise ConfigError(problems)
 

@@ -23,8 +23,8 @@ REQUIRED_SOURCE_KEYS = ("id", "name", "kind", "url", "language", "outlet", "scop
 KINDS = ("feed", "page")
 SCOPES = ("general", "topic")
 ANY_OUTLET = "*"
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_LANG = re.compile(r"^[a-z]{2,3}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # used with fullmatch: no "dup\n"
+_LANG = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
             problems.append(f"{where}: {key}: required (a non-empty string)")
     if len(problems) > before:
         return None
-    if not _ID.match(raw["id"]):
+    if not _ID.fullmatch(raw["id"]):
         problems.append(f"{where}: id: use lowercase letters, digits and '-' (at most 63)")
     if raw["kind"] not in KINDS:
         problems.append(f"{where}: kind: expected one of {', '.join(KINDS)}, got {raw['kind']!r}")
@@ -91,7 +91,7 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
                         f"got {raw['scope']!r}")
     if not is_http_url(raw["url"]):
         problems.append(f"{where}: url: expected an http(s) URL")
-    if not _LANG.match(raw["language"]):
+    if not _LANG.fullmatch(raw["language"]):
         problems.append(f"{where}: language: expected a language code such as 'en' or 'fa'")
     interval = default_interval
     if "interval" in raw:

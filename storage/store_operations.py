@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage import health, queries, revisits, stories
+from storage import health, queries, rebuild, revisits, stories
 from storage.connection import Connected, translate
 from storage.health import SourceHealth
 from storage.records import Fingerprint, StoryMatcher, StoryRow, iso
@@ -21,6 +21,13 @@ class OperationsAPI(Connected):
                       min_history: int) -> list[SourceHealth]:
         try:
             return health.sources(self.conn, now, failing_after, silent_factor, min_history)
+        except sqlite3.Error as exc:
+            raise translate(exc) from None
+
+    def rebuild_pending(self) -> sqlite3.Row | None:
+        """An interrupted `rebuild-index` (see storage.rebuild), or None."""
+        try:
+            return rebuild.pending(self.conn)
         except sqlite3.Error as exc:
             raise translate(exc) from None
 
