@@ -21,6 +21,7 @@ from monitor.pipeline import Deps, SourceReport, record_failure, run_source
 from monitor.robots import Robots
 from monitor.settings import Settings
 from monitor.sources_config import SourceConfig
+from monitor.urlcheck import redact_url
 from monitor.workers import WorkerPool
 from storage import Store
 from storage.records import SourceRecord
@@ -33,7 +34,9 @@ def utc_now() -> datetime:
 
 
 def source_records(sources: Iterable[SourceConfig]) -> list[SourceRecord]:
-    return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=s.url, language=s.language,
+    # the database keeps the URL without its credentials; fetches use the configured one
+    return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=redact_url(s.url),
+                         language=s.language,
                          outlet=s.outlet, scope=s.scope, interval_seconds=s.interval,
                          enabled=s.enabled) for s in sources]
 

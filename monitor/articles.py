@@ -23,6 +23,7 @@ from monitor.feeds import Entry
 from monitor.http import Fetched, Fetcher
 from monitor.settings import Settings
 from monitor.text import clean_stored, one_line
+from monitor.urlcheck import redact_url
 from monitor.urls import absolutize, canonical_url
 from monitor.workers import WorkerPool
 from storage.records import FetchLog, ItemContent, RawPage
@@ -113,12 +114,13 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
     try:
         page = await fetcher.fetch(link, accept=ARTICLE_ACCEPT)
     except FetchError as exc:
-        fetch_log = FetchLog("article", link, now, int((time.monotonic() - started) * 1000),
+        fetch_log = FetchLog("article", redact_url(link), now,
+                             int((time.monotonic() - started) * 1000),
                              getattr(exc, "status", None), "error", error=str(exc))
         failure, failure_status = f"article fetch failed: {exc}", "error"
     else:
-        fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
-                             page.wire_bytes)
+        fetch_log = FetchLog("article", redact_url(link), now, page.duration_ms, page.status,
+                             "ok", page.wire_bytes)
     final_url = page.final_url if page is not None else link
     if page is not None:
         html, encoding = decode_document(page.body, page.content_type)

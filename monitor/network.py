@@ -109,8 +109,11 @@ class _DeadlineStream(httpcore.AsyncNetworkStream):
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
-                                            timeout=_clamp(timeout))
+        try:
+            inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
+                                                timeout=_clamp(timeout))
+        except httpcore.ConnectError as exc:  # httpcore's own says only "ConnectError"
+            raise httpcore.ConnectError(tls_failure(exc)) from exc
         return _DeadlineStream(inner)
 
     def get_extra_info(self, info: str) -> Any:
@@ -123,6 +126,23 @@ class _DeadlineStream(httpcore.AsyncNetworkStream):
             if self._plain:
                 return _readable(self._socket)
         return self._inner.get_extra_info(info)
+
+
+def tls_failure(exc: BaseException) -> str:
+    """A TLS handshake failure in words a user can act on (the cause chain, read)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"TLS handshake failed: certificate not trusted ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLEOFError) or type(seen).__name__ == "EndOfStream":
+            return "TLS handshake failed: the server closed the connection mid-handshake"
+        if isinstance(seen, ConnectionResetError):
+            return "TLS handshake failed: the server reset the connection mid-handshake"
+        if isinstance(seen, ssl.SSLError):
+            reason = seen.reason or str(seen)
+            return f"TLS handshake failed: {reason.lower().replace('_', ' ')}"
+        seen = seen.__cause__ or seen.__context__
+    return f"TLS handshake failed: {str(exc) or type(exc).__name__}"
 
 
 def _readable(sock: socket.socket | None) -> bool:

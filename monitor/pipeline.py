@@ -183,13 +183,13 @@ async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
     conditional = bool(state.etag or state.last_modified)
     fetcher = deps.fetcher_for(source)
     if source.kind == "page" and deps.robots is not None and source.robots == "obey":
-        verdict = await deps.robots.allowed(state.url, fetcher)
+        verdict = await deps.robots.allowed(source.url, fetcher)
         if verdict is not True:
             raise RobotsError("robots.txt disallows this listing page" if verdict is False
                               else "robots.txt could not be read; trying again later")
     try:
         fetched = await fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified,
+            source.url, etag=state.etag, last_modified=state.last_modified,
             accept=FEED_ACCEPT if source.kind == "feed" else PAGE_ACCEPT)
     except FetchError as exc:
         fetches.append(FetchLog(source.kind, state.url, now, 0, getattr(exc, "status", None),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, TextIO
@@ -20,16 +22,19 @@ from tabulate import tabulate
 from monitor import dedup
 from monitor.app import open_store, utc_now
 from monitor.decode import decode_document
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, WorkerError
+from monitor.extract import precheck
 from monitor.pipeline import fingerprint_for
 from monitor.progress import progress
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
 from monitor.units import parse_duration
 from monitor.workers import WorkerPool
+from storage import StorageError, Store
 from storage.queries import EXPORT_COLUMNS
 from storage.records import iso
 
+log = logging.getLogger("monitor.reextract")
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 
@@ -154,39 +159,61 @@ def stats(settings: Settings, *, since: str | None) -> int:
 
 
 async def reextract(settings: Settings, *, since: str | None) -> int:
-    """Run extraction again over stored raw HTML; refresh text, search columns, signatures."""
+    """Run extraction again over stored raw HTML; refresh text, search columns, signatures.
+    Every page gets the pre-checks polling applies (size and element caps) and its own
+    outcome; one bad page never stops the others. Ends with a summary."""
     store = open_store(settings)
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
+    outcomes: Counter[str] = Counter()
     matcher = dedup.Matcher()
-    done = changed = 0
     total = store.query("SELECT count(*) FROM raw_pages WHERE fetched_at >= ?",
                         (since_iso(since) or "",))[0][0]
     try:
         await pool.start()
         last = 0
         with progress(total, "re-extracting") as bar:
-            while True:
-                batch = store.raw_pages_since(since_iso(since) or "", after=last)
-                if not batch:
-                    break
-                for item_id, outlet, url, body in batch:
-                    html, _ = decode_document(body, None)
-                    got = await pool.run("extract", html, url,
-                                         timeout=settings.extraction.timeout)
-                    done += 1
+            while batch := store.raw_pages_since(since_iso(since) or "", after=last):
+                for page in batch:
+                    outcome = await _reextract_page(settings, store, pool, matcher, *page)
+                    outcomes[outcome.split(":", 1)[0]] += 1
+                    if ":" in outcome:
+                        log.warning("reextract item=%s %s", page[0], outcome)
                     bar.update(1)
-                    if got is None:
-                        continue
-                    changed += store.replace_text(
-                        item_id, got.text, search_form(got.text), got.title,
-                        search_form(got.title),
-                        fingerprint_for(store, settings, outlet, got.text), matcher, utc_now())
                 last = batch[-1][0]
     finally:
         await pool.close()
         store.close()
-    print(f"{done} pages re-extracted, {changed} texts changed")
-    return 0
+    done = sum(outcomes.values())
+    print(f"{done} pages: {outcomes['changed']} texts changed, {outcomes['same']} unchanged, "
+          f"{outcomes['refused']} refused by the pre-checks (as polling refused them), "
+          f"{outcomes['empty']} without main text, {outcomes['failed']} failed")
+    return 1 if outcomes["failed"] and outcomes["failed"] == done else 0
+
+
+async def _reextract_page(settings: Settings, store: Store, pool: WorkerPool,
+                          matcher: dedup.Matcher, item_id: int, outlet: str, url: str,
+                          body: bytes) -> str:
+    """One page: changed | same | empty | refused: why | failed: why."""
+    ex = settings.extraction
+    if not body:
+        return "failed: the stored page cannot be read"
+    html, _ = decode_document(body, None)
+    too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
+    if too_big:
+        return f"refused: {too_big}"
+    try:
+        got = await pool.run("extract", html, url, timeout=ex.timeout)
+    except WorkerError as exc:
+        return f"failed: {one_line(str(exc), 200)}"
+    if got is None:
+        return "empty"
+    try:
+        changed = store.replace_text(
+            item_id, got.text, search_form(got.text), got.title, search_form(got.title),
+            fingerprint_for(store, settings, outlet, got.text), matcher, utc_now())
+    except StorageError as exc:
+        return f"failed: {exc}"
+    return "changed" if changed else "same"
 
 
 def serve(settings: Settings, *, host: str, port: int) -> int:

@@ -83,3 +83,34 @@ def url_problem(url: str) -> str | None:
     if not host:
         return "URL without a host"
     return host_problem(host)
+
+
+SECRET_PARAMS = frozenset({
+    "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authorization",
+    "api_key", "apikey", "api-key", "key", "secret", "client_secret", "password", "passwd",
+    "pwd", "pass", "sig", "signature", "session", "sessionid", "jwt", "credential", "private_key",
+})
+
+
+def _secret_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SECRET_PARAMS or lowered.endswith(("_token", "_key", "_secret", "-token",
+                                                          "-key", "-secret", "password"))
+
+
+def redact_url(url: str) -> str:
+    """`url` with its credentials replaced by ``***``: the user info (``user:pw@``) and the
+    values of query parameters that name a secret (token, api_key, key, secret, password, sig,
+    ...). This form is what the database keeps (`sources.url`, `fetches.url`); the real URL
+    lives only in memory, read from the configuration."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    pieces = [piece.partition("=") for piece in parts.query.split("&")] if parts.query else []
+    query = "&".join(f"{name}=***" if sep and _secret_param(name) else name + sep + value
+                     for name, sep, value in pieces)
+    return parts._replace(netloc=netloc, query=query).geturl()

@@ -66,7 +66,7 @@ class OperationsAPI(Connected):
             "SELECT r.item_id, i.outlet, r.url, r.html_zlib FROM raw_pages r JOIN items i "
             "ON i.id = r.item_id WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id "
             "LIMIT ?", (since, after, limit))
-        return [(r[0], r[1], r[2], zlib.decompress(r[3])) for r in rows]
+        return [(r[0], r[1], r[2], _inflate(r[3])) for r in rows]
 
     def replace_text(self, item_id: int, text: str, search_text: str, title: str,
                      search_title: str, fingerprint: Fingerprint | None,
@@ -130,3 +130,12 @@ class OperationsAPI(Connected):
     def raw_html(self, item_id: int) -> bytes | None:
         rows = self.query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
         return zlib.decompress(rows[0]["html_zlib"]) if rows else None
+
+
+def _inflate(blob: bytes, limit: int = 64 << 20) -> bytes:
+    """A stored page, decompressed with a cap; b"" when the blob is damaged (the caller
+    reports that page, the others go on)."""
+    try:
+        return zlib.decompressobj().decompress(blob, limit)
+    except zlib.error:
+        return b""
