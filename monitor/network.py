@@ -30,12 +30,12 @@ from typing import Any
 import httpcore
 import httpx
 
+from monitor.addresses import is_public
 from monitor.errors import BlockedAddress
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 fetch_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline",
                                                                         default=None)
 
@@ -50,29 +50,11 @@ class AddressGuard:
     allow: tuple[Network, ...] = ()
 
     def permits(self, ip: IPAddress) -> bool:
-        if any(ip in net for net in self.allow if net.version == ip.version):
-            return True
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return self.permits(embedded)
-        return ip.is_global and not ip.is_multicast
+        return is_public(ip, self.allow)  # the IANA registries, embedded IPv4 (addresses.py)
 
     def check(self, host: str, ip: IPAddress) -> None:
         if not self.permits(ip):
             raise BlockedAddress(f"refused to connect to {host}: {ip} is not a public address")
-
-
-def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if ip.sixtofour is not None:
-            return ip.sixtofour
-        if ip.teredo is not None:
-            return ip.teredo[1]
-    return None
 
 
 def _remaining() -> float | None:

@@ -28,6 +28,9 @@ def translate(exc: sqlite3.Error) -> StorageError:
         return StorageError("another process stored the same rows at the same moment (is a "
                             "monitor daemon running on this database?); nothing was written "
                             "by this run")
+    if "malformed" in message or "not a database" in message:
+        return StorageError(f"database error: {message}: the file is damaged; restore the last "
+                            f"good backup, or try `sqlite3 <db> .recover`")
     return StorageError(f"database error: {message}")
 
 

@@ -59,7 +59,7 @@ def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str 
         "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
         f"WHERE items_fts MATCH ?{extra} ORDER BY rank LIMIT ?")
     deadline = time.monotonic() + seconds
-    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
         return [dict(r) for r in conn.execute(sql, [match, *params, limit])]
     except sqlite3.OperationalError as exc:

@@ -382,7 +382,7 @@ def _judge(case: Case, report: Any, db: sqlite3.Connection, sid: str,
     return Outcome(case, True, report.outcome)
 
 
-def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
+def crash_loop(kills: int = 20, seed: int = 7, tool_kills: int = 4) -> dict[str, Any]:
     """Run the daemon against the simulator, SIGKILL it at random moments `kills` times and
     restart it each time, publishing the rounds along the way; then let it finish and check
     that every published piece is stored exactly once and every alert queued once."""
@@ -395,6 +395,7 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
     from monitor.demo.run import write_config
     from monitor.demo.simulator import Simulator
     from tests.conftest import REPO
+    from tests.hostile_crash import backup_state, kill_tools
 
     rng = random.Random(seed)
     with Simulator(slow=False) as sim, tempfile.TemporaryDirectory() as tmp:
@@ -418,8 +419,15 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
             time.sleep(rng.uniform(0.5, 2.5))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
+        tools = kill_tools(cmd[:-1], Path(tmp), rng, tool_kills)
         for piece in sim.set_round(4):
             published.setdefault(piece.outlet, set()).add(sim.article_url(piece))
+        for _ in range(2):  # the daemon again: it finishes a rebuild a kill interrupted
+            proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(1.0, 3.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
         # a clean poll of everything, due or not (feeds ask for a TTL longer than this test)
         subprocess.run([*cmd[:-1], "once", "--all"], cwd=REPO, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120, check=False)
@@ -438,7 +446,10 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
                   "duplicated_alerts": alert_dupes,
                   "alerts": db.execute("SELECT count(*) FROM alerts").fetchone()[0],
                   "integrity": db.execute("PRAGMA integrity_check").fetchone()[0],
-                  "outlets": len(OUTLETS)}
+                  "outlets": len(OUTLETS), **tools,
+                  "rebuild_left": db.execute("SELECT count(*) FROM index_rebuild"
+                                             ).fetchone()[0],
+                  "backup": backup_state(Path(tmp) / "backup.db")}
         db.close()
     return result
 
@@ -501,7 +512,10 @@ def main() -> int:
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(buffer)
     started = time.monotonic()
-    outcomes = run_cases()
+    from tests.hostile_checks import run_checks
+    from tests.hostile_ops2 import all_checks
+
+    outcomes = run_cases() + run_checks(all_checks())
     texts = [buffer.getvalue()] + [o.detail for o in outcomes]
     rows = [[o.case.category, o.case.name, "pass" if o.passed else "FAIL", o.detail[:70]]
             for o in outcomes]
@@ -522,7 +536,8 @@ def main() -> int:
         soak = client_soak()
         print("client soak:", soak)
         bad = bad or crash["missing"] > 0 or crash["duplicated_items"] > 0 or \
-            crash["duplicated_alerts"] > 0 or crash["integrity"] != "ok" or soak["other"] > 0
+            crash["duplicated_alerts"] > 0 or crash["integrity"] != "ok" or soak["other"] > 0 \
+            or crash["rebuild_left"] > 0 or crash["backup"] not in ("none", "ok")
     return 1 if bad else 0
 
 
