@@ -227,7 +227,8 @@ def _gate(gate: Gate, source: SourceConfig,
     for p in work:
         reason = None
         if p.link is None:
-            problem = url_problem(p.entry.link.strip()) if p.entry.link else None
+            link = (p.entry.link or "").strip()
+            problem = url_problem(link) if link.lower().startswith(("http:", "https:")) else None
             reason = f"link refused: {problem}" if problem else "no http(s) link"
         elif source.gated and gate.check(p.entry.title, p.entry.summary) is None:
             reason = "gate: no gate term in title or summary"

@@ -184,9 +184,10 @@ async def reextract(settings: Settings, *, since: str | None) -> int:
         await pool.close()
         store.close()
     done = sum(outcomes.values())
-    print(f"{done} pages: {outcomes['changed']} texts changed, {outcomes['same']} unchanged, "
-          f"{outcomes['refused']} refused by the pre-checks (as polling refused them), "
-          f"{outcomes['empty']} without main text, {outcomes['failed']} failed")
+    print(f"{done} pages re-extracted, {outcomes['changed']} texts changed; "
+          f"{outcomes['same']} unchanged, {outcomes['refused']} refused by the pre-checks (as "
+          f"polling refused them), {outcomes['empty']} without main text, "
+          f"{outcomes['failed']} failed")
     return 1 if outcomes["failed"] and outcomes["failed"] == done else 0
 
 

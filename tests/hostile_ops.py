@@ -217,7 +217,8 @@ def _reextract(what: str, damage: Callable[[bytes], bytes], count: int = 1) -> C
             with contextlib.redirect_stdout(out):
                 code = asyncio.run(query_commands.reextract(settings, since=None))
         text = out.getvalue().strip().splitlines()[-1]
-        expect(code == 0 and text.startswith(f"{len(pages)} pages"), f"exit {code}: {text}")
+        expect(code == 0 and text.startswith(f"{len(pages)} pages re-extracted"),
+               f"exit {code}: {text}")
         expect(f"{count} refused" in text or f"{count} failed" in text, f"summary: {text}")
         return text
     return Check(f"reextract with {what}", "reextract", run)
