@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import re
 import sqlite3
 import sys
 import tempfile
@@ -23,36 +22,16 @@ import textwrap
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.hostile_base import HTML, RSS, Case, feed, item, slug
+from tests.hostile_round2 import ROUND_TWO  # the classes of issue 16
 from tests.server import Reply, TestServer, drip_headers
 
-RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
-HTML = {"Content-Type": "text/html; charset=utf-8"}
 FAKE_SECRETS = {"HOSTILE_SLACK": "https://hooks.slack.invalid/services/T0/B0/SeCrEt-TOKEN-42",
                 "HOSTILE_SMTP": "pw-Sup3rSecret-77"}
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def feed(*items: str, head: str = "") -> bytes:
-    return (f"<?xml version='1.0' encoding='utf-8'?>{head}<rss version='2.0'><channel>"
-            f"<title>Hostile</title>{''.join(items)}</channel></rss>").encode()
-
-
-def item(title: str = "Strike in Tabriz", link: str | None = None, guid: str | None = "g1",
-         extra: str = "") -> str:
-    parts = [f"<title>{title}</title>"]
-    if link is not None:
-        parts.append(f"<link>{link}</link>")
-    if guid is not None:
-        parts.append(f"<guid isPermaLink='false'>{guid}</guid>")
-    return f"<item>{''.join(parts)}{extra}</item>"
 
 
 def bomb(layers: int, size: int = 64 << 20) -> bytes:
@@ -60,19 +39,6 @@ def bomb(layers: int, size: int = 64 << 20) -> bytes:
     for _ in range(layers):
         data = gzip.compress(data, 9)
     return data
-
-
-@dataclass
-class Case:
-    name: str
-    category: str
-    reply: Callable[[TestServer], Reply | Callable[[BaseHTTPRequestHandler], None]] | None
-    expect: str  # "error:<substring>" | "items:<status>[,<status>...]" | "count:<n>" | "text:<s>"
-    #   | "ok"
-    url: str | None = None  # a fixed URL instead of a route on the test server
-    group: str = "normal"  # normal: 127.0.0.1 allowed (the test server) | empty: nothing allowed
-    routes: dict[str, Callable[[TestServer], Reply]] = field(default_factory=dict)
-    runs: int = 1
 
 
 def _page(title: str, body: str) -> Reply:
@@ -233,8 +199,6 @@ CASES: list[Case] = [
                                           + "</table>")}),
 ]
 
-
-from tests.hostile_round2 import ROUND_TWO  # noqa: E402 (its cases use the helpers above)
 
 CASES += ROUND_TWO
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.hostile import RSS, feed, item
+from tests.hostile_base import RSS, feed, item
 from tests.hostile_checks import NOW, Check, _config, expect
 from tests.server import Reply, TestServer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
-from tests.hostile import HTML, RSS, Case, feed, item, slug
+from tests.hostile_base import HTML, RSS, Case, feed, item, slug
 from tests.server import Reply, TestServer
 
 PAGE = (b"<html><head><title>Strike in Tabriz</title></head><body><article><p>"
