@@ -30,6 +30,8 @@ from tests.hostile_base import HTML, RSS, Case, feed, item, slug
 from tests.hostile_round2 import ROUND_TWO  # the classes of issue 16
 from tests.server import Reply, TestServer, drip_headers
 
+NOT_TEXT = {"punycode", "idna", "utf-7", "rot-13", "rot13", "base64", "zlib", "uu", "hex", "bz2",
+            "quopri", "unicode-escape", "raw-unicode-escape"}
 FAKE_SECRETS = {"HOSTILE_SLACK": "https://hooks.slack.invalid/services/T0/B0/SeCrEt-TOKEN-42",
                 "HOSTILE_SMTP": "pw-Sup3rSecret-77"}
 
@@ -326,11 +328,14 @@ def _judge(case: Case, report: Any, db: sqlite3.Connection, sid: str,
         return Outcome(case, ok, error or report.outcome)
     if report.outcome == "error":
         return Outcome(case, False, f"unexpected error: {error}")
-    if kind == "text":  # every item read (ok or fallback) with this text in it
-        rows = db.execute("SELECT status, text FROM items WHERE source_id = ?", (sid,)).fetchall()
+    if kind == "text":  # every item read (ok or fallback) with this text, in a text encoding
+        rows = db.execute("SELECT i.status, i.text, r.encoding FROM items i LEFT JOIN raw_pages "
+                          "r ON r.item_id = i.id WHERE i.source_id = ?", (sid,)).fetchall()
         ok = bool(rows) and all(r[0] in ("ok", "fallback") and want in (r[1] or "")
+                                and (r[2] or "").lower().replace("_", "-") not in NOT_TEXT
                                 for r in rows)
-        return Outcome(case, ok, f"statuses {[r[0] for r in rows]}, text found: {ok}")
+        return Outcome(case, ok, f"statuses {[r[0] for r in rows]}, encodings "
+                                 f"{[r[2] for r in rows]}, text found: {ok}")
     if kind == "count":
         stored = db.execute("SELECT count(*) FROM items WHERE source_id = ?", (sid,)
                             ).fetchone()[0]

@@ -82,13 +82,14 @@ LM = "Wed, 02 Dec 2026 10:00:00 GMT"
 
 
 def _coded_page(charset: str, where: str = "header") -> Callable[[TestServer], Reply]:
-    """An article declaring a codec that is not a text encoding; its UTF-8 text (with "+" runs
-    that UTF-7 would garble) must be read as UTF-8."""
+    """An article declaring a codec that is not a text encoding, shaped so that the codec would
+    "work" (punycode decodes it: everything after the last "-" is taken as deltas); it must be
+    read as UTF-8 and its encoding recorded as one ("+ACI-" is UTF-7 for a quote)."""
     def make(s: TestServer) -> Reply:
         meta = f'<meta charset="{charset}">' if where == "meta" else ""
         body = (f"<html><head>{meta}<title>Strike in Tabriz</title></head><body><article>"
-                + "<p>Workers+at+the plant stopped work on Monday, کارگران said.</p>" * 300
-                + "</article></body></html>").encode()
+                + "<p>Workers +ACI-at the plant stopped work on Monday, a union said.</p>" * 300
+                + "</article></body></html>-" + "ab" * 1000).encode()
         ctype = f"text/html; charset={charset}" if where == "header" else "text/html"
         return Reply(200, {"Content-Type": ctype}, body)
     return make
@@ -97,7 +98,7 @@ def _coded_page(charset: str, where: str = "header") -> Callable[[TestServer], R
 def _codec_case(name: str, charset: str, where: str = "header") -> Case:
     path = f"/r2/c/{slug(name)}"
     return Case(name, "codec", lambda s: Reply(200, RSS, feed(item(link=s.url(path)))),
-                "text:Workers+at+the plant", routes={path: _coded_page(charset, where)})
+                "text:Workers +ACI-at the plant", routes={path: _coded_page(charset, where)})
 
 
 def _link_case(name: str, link: str) -> Case:
