@@ -32,6 +32,15 @@ Storage has its own small tree (`storage.errors.StorageError`) because `storage`
 
 from __future__ import annotations
 
+import httpx
+import idna
+
+# What parsing a URL can raise anywhere in the HTTP stack (httpx, idna, the socket layer's
+# codec, urllib). `monitor.fetching.http` translates these into `InvalidURL` at its boundary,
+# so no run ever ends on them as an "internal error".
+FOREIGN_URL_ERRORS: tuple[type[Exception], ...] = (httpx.InvalidURL, idna.IDNAError,
+                                                   UnicodeError, ValueError)
+
 
 class MonitorError(Exception):
     """Base of every error the monitor raises on purpose."""

@@ -30,6 +30,13 @@ def translate(exc: sqlite3.Error) -> StorageError:
     message = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and "locked" in message:
         return DatabaseLocked(f"database is locked by another process ({message})")
+    if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in message:
+        return StorageError("another process stored the same rows at the same moment (is a "
+                            "monitor daemon running on this database?); nothing was written "
+                            "by this run")
+    if "malformed" in message or "not a database" in message:
+        return StorageError(f"database error: {message}: the file is damaged; restore the last "
+                            f"good backup, or try `sqlite3 <db> .recover`")
     return StorageError(f"database error: {message}")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from storage.errors import StorageError
 from storage.records import iso, parse_iso
 
 
@@ -118,12 +119,23 @@ def file_bytes(path: Path) -> int:
 
 
 def backup(conn: sqlite3.Connection, target: Path) -> None:
-    """An online, consistent copy (SQLite's backup API) while the daemon keeps writing."""
+    """An online, consistent copy (SQLite's backup API) while the daemon keeps writing, verified
+    with `PRAGMA integrity_check` before it replaces `target` (a kill midway leaves only the
+    `.partial` file, never a half-written target)."""
     tmp = target.with_name(target.name + ".partial")
     tmp.unlink(missing_ok=True)
     dest = sqlite3.connect(tmp)
     try:
         conn.backup(dest, pages=1024)
+        problems = [r[0] for r in dest.execute("PRAGMA integrity_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
     finally:
         dest.close()
+    if problems != ["ok"]:  # a corrupt source copies as a corrupt backup: refuse to keep it
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"backup refused: the copy fails SQLite's integrity check, so the "
+                           f"database itself is damaged ({'; '.join(problems)[:200]}); no "
+                           f"backup was written. Restore the last good backup, or try "
+                           f"`sqlite3 <db> .recover`")
     tmp.replace(target)

@@ -8,10 +8,15 @@ caller normalises the query the same way (monitor.matching.text.search_form).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from storage.errors import NotFound, StorageError
+
+MAX_QUERY_TERMS = 64
+MAX_QUERY_CHARS = 2000
+SEARCH_SECONDS = 5.0
 
 
 class BadQuery(StorageError):
@@ -39,19 +44,33 @@ def _filters(topic: str | None, source: str | None, since: str | None,
 
 def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str | None = None,
            source: str | None = None, since: str | None = None,
-           language: str | None = None) -> list[dict[str, Any]]:
+           language: str | None = None, seconds: float = SEARCH_SECONDS) -> list[dict[str, Any]]:
+    """Full-text search, bounded: at most `MAX_QUERY_TERMS` terms, and stopped (SQLite's
+    progress handler) after `seconds`, with a message saying so."""
+    terms = len(match.split())
+    if len(match) > MAX_QUERY_CHARS or terms > MAX_QUERY_TERMS:
+        raise BadQuery(f"query too large ({terms} terms, {len(match)} characters): at most "
+                       f"{MAX_QUERY_TERMS} terms and {MAX_QUERY_CHARS} characters; narrow it "
+                       f"or run several searches")
     extra, params = _filters(topic, source, since, language)
     sql = (
         "SELECT i.id, i.story_id, i.first_seen_at, i.outlet, i.language, i.title, i.url, "
         "snippet(items_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(items_fts) AS rank "
         "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
         f"WHERE items_fts MATCH ?{extra} ORDER BY rank LIMIT ?")
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
         return [dict(r) for r in conn.execute(sql, [match, *params, limit])]
     except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise BadQuery(f"search stopped after {seconds:g}s: narrow it (fewer terms, "
+                           f"--since, --source, --topic)") from None
         if "locked" in str(exc) or "busy" in str(exc):
             raise
         raise BadQuery(f"not a valid search query: {exc}") from None
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,

@@ -6,6 +6,11 @@ again against the representative. A copy that no longer matches is detached into
 own, and the detach is written to `story_events`. Story ids are never renumbered and stories are
 never merged here. Work is done in batches, each its own transaction, so the daemon can keep
 writing (it may miss a match against a story whose bands are being rebuilt).
+
+Resumable: the first transaction writes the `index_rebuild` row, every batch moves its
+`last_item_id` in the same transaction as the batch's bands, and the last one deletes it. A
+rebuild killed midway leaves that row; the next `rebuild` (at the next start) carries on from
+there instead of leaving a partial index behind.
 """
 
 from __future__ import annotations
@@ -43,11 +48,15 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
             fingerprint: Fingerprinter, matcher: StoryMatcher, now: datetime, since: datetime,
             batch: int = 500, step: Callable[[int], None] | None = None) -> RebuildReport:
     items = indexed = detached = 0
-    with write() as w:
-        w.execute("DELETE FROM lsh_bands")
-        w.execute("UPDATE stories SET indexed = (first_seen_at >= ?)", (iso(since),))
-    last = 0
-    while True:
+    state = conn.execute("SELECT phase, last_item_id FROM index_rebuild").fetchone()
+    if state is None:
+        with write() as w:
+            w.execute("DELETE FROM lsh_bands")
+            w.execute("UPDATE stories SET indexed = (first_seen_at >= ?)", (iso(since),))
+            w.execute("INSERT INTO index_rebuild (id, started_at, since, phase) "
+                      "VALUES (1, ?, ?, 'signatures')", (iso(now), iso(since)))
+    last = 0 if state is None else state["last_item_id"]
+    while state is None or state["phase"] == "signatures":
         rows = conn.execute(
             "SELECT i.id, i.outlet, i.text, i.story_id, "
             "(s.indexed = 1 AND s.representative_item_id = i.id) AS represents "
@@ -63,10 +72,14 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
                 if r["represents"] and fp.minhash is not None:
                     stories.index(w, r["id"], fp)
                     indexed += 1
+            w.execute("UPDATE index_rebuild SET last_item_id = ?, items_done = items_done + ?",
+                      (rows[-1]["id"], len(rows)))
         items += len(rows)
         last = rows[-1]["id"]
         if step is not None:
             step(len(rows))
+    with write() as w:
+        w.execute("UPDATE index_rebuild SET phase = 'copies'")
     copies = conn.execute(
         "SELECT i.id, i.story_id, s.representative_item_id AS rep FROM items i "
         "JOIN stories s ON s.id = i.story_id WHERE i.match_kind = 'near' "
@@ -77,7 +90,26 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
                 if not _still_copy(w, matcher, c["id"], c["story_id"], c["rep"]):
                     _detach(w, c["id"], c["story_id"], now)
                     detached += 1
+    with write() as w:  # re-checking copies is idempotent: a kill above just repeats it
+        w.execute("DELETE FROM index_rebuild")
     return RebuildReport(items, indexed, detached)
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    """An interrupted rebuild: when it started, its phase and how far it got."""
+
+    started_at: str
+    phase: str
+    last_item_id: int
+    items_done: int
+
+
+def pending(conn: sqlite3.Connection) -> RebuildProgress | None:
+    """The interrupted rebuild, if any."""
+    row = conn.execute("SELECT started_at, phase, last_item_id, items_done "
+                       "FROM index_rebuild").fetchone()
+    return RebuildProgress(*row) if row is not None else None
 
 
 def _stored(conn: sqlite3.Connection, item_id: int) -> Fingerprint | None:

@@ -27,6 +27,7 @@ class Due:
     revisits: int
     outlet: str = ""
     language: str | None = None
+    failures: int = 0  # transient failures of the current revisit so far
 
 
 def schedule_first(conn: sqlite3.Connection, item_id: int, at: datetime) -> None:
@@ -36,18 +37,27 @@ def schedule_first(conn: sqlite3.Connection, item_id: int, at: datetime) -> None
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Due]:
     rows = conn.execute(
-        "SELECT id, source_id, url, title, text, revisits, outlet, language FROM items "
-        "WHERE next_revisit_at IS NOT NULL AND next_revisit_at <= ? AND url IS NOT NULL "
-        "ORDER BY next_revisit_at LIMIT ?", (iso(now), limit)).fetchall()
-    return [Due(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        "SELECT id, source_id, url, title, text, revisits, outlet, language, revisit_failures "
+        "FROM items WHERE next_revisit_at IS NOT NULL AND next_revisit_at <= ? "
+        "AND url IS NOT NULL ORDER BY next_revisit_at LIMIT ?", (iso(now), limit)).fetchall()
+    return [Due(*r) for r in rows]
 
 
 def record(conn: sqlite3.Connection, item_id: int, now: datetime, next_at: datetime | None,
-           *, removed: str | None = None) -> None:
-    """One revisit: counted and rescheduled; a removal ends the item's revisits. A changed
-    text is written by `refresh` in the same transaction."""
-    conn.execute("UPDATE items SET revisits = revisits + 1, next_revisit_at = ? WHERE id = ?",
-                 (iso(next_at) if next_at else None, item_id))
+           *, removed: str | None = None, error: str | None = None,
+           retry: bool = False) -> None:
+    """One revisit's outcome: removed, the same or changed (a changed text is written by
+    `refresh` in the same transaction), failed (`error` kept in `revisit_error`) or, with
+    `retry`, a transient failure that does not use up the revisit: it is tried again at
+    `next_at`."""
+    if retry:
+        conn.execute("UPDATE items SET revisit_failures = revisit_failures + 1, "
+                     "revisit_error = ?, next_revisit_at = ? WHERE id = ?",
+                     (error, iso(next_at) if next_at else None, item_id))
+        return
+    conn.execute("UPDATE items SET revisits = revisits + 1, next_revisit_at = ?, "
+                 "revisit_failures = 0, revisit_error = ? WHERE id = ?",
+                 (iso(next_at) if next_at else None, error, item_id))
     if removed is not None:
         conn.execute("UPDATE items SET removed_at = ?, removed_detail = ?, next_revisit_at = NULL "
                      "WHERE id = ?", (iso(now), removed, item_id))

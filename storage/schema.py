@@ -344,3 +344,38 @@ _READER = [
 def _reader(db: Database) -> None:
     for statement in _READER:
         db.execute(statement)
+
+
+_REBUILD_STATE = [
+    # an index rebuild in progress: a killed `rebuild-index` is resumed from `last_item_id`
+    # (at the next start of the daemon, `once` or `rebuild-index`) and shown by `status`
+    """
+    CREATE TABLE index_rebuild (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        started_at TEXT NOT NULL,
+        since TEXT NOT NULL,
+        phase TEXT NOT NULL CHECK (phase IN ('signatures', 'copies')),
+        last_item_id INTEGER NOT NULL DEFAULT 0,
+        items_done INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+]
+
+
+@MIGRATIONS(name="0008_index_rebuild")
+def _index_rebuild(db: Database) -> None:
+    for statement in _REBUILD_STATE:
+        db.execute(statement)
+
+
+_REVISIT_OUTCOMES = [
+    # a revisit's own outcome: transient failures retried without using up the revisit
+    "ALTER TABLE items ADD COLUMN revisit_failures INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE items ADD COLUMN revisit_error TEXT",
+]
+
+
+@MIGRATIONS(name="0008_revisit_outcomes")
+def _revisit_outcomes(db: Database) -> None:
+    for statement in _REVISIT_OUTCOMES:
+        db.execute(statement)

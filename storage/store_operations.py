@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage import health, queries, revisits
+from storage import health, queries, rebuild, revisits
 from storage.connection import Connected, translated
 from storage.health import DaemonState, SourceHealth
 from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, TopicHit, iso
@@ -23,6 +23,11 @@ class OperationsAPI(Connected):
                       min_history: int) -> list[SourceHealth]:
         return health.sources(self._conn, now, failing_after, silent_factor, min_history)
 
+    @translated
+    def rebuild_pending(self) -> rebuild.RebuildProgress | None:
+        """An interrupted `rebuild-index` (see storage.rebuild), or None."""
+        return rebuild.pending(self._conn)
+
     def mark_health_told(self, source_id: str, state: str, now: datetime) -> None:
         self._write(lambda c: health.mark_told(c, source_id, state, now))
 
@@ -31,9 +36,11 @@ class OperationsAPI(Connected):
 
     def record_revisit(self, item_id: int, now: datetime, next_at: datetime | None, *,
                        removed: str | None = None, refresh: ItemRefresh | None = None,
-                       matcher: StoryMatcher | None = None) -> None:
+                       matcher: StoryMatcher | None = None, error: str | None = None,
+                       retry: bool = False) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            revisits.record(conn, item_id, now, next_at, removed=removed)
+            revisits.record(conn, item_id, now, next_at, removed=removed, error=error,
+                            retry=retry)
             if refresh is not None:
                 revisits.refresh(conn, refresh, matcher, now)
         self._write(write)
@@ -62,7 +69,7 @@ class OperationsAPI(Connected):
             "r.html_zlib FROM raw_pages r JOIN items i ON i.id = r.item_id "
             "WHERE r.fetched_at >= ? AND r.item_id > ? ORDER BY r.item_id LIMIT ?",
             (since, after, limit))
-        return [StoredPage(r[0], r[1], r[2], r[3], r[4], r[5], zlib.decompress(r[6]))
+        return [StoredPage(r[0], r[1], r[2], r[3], r[4], r[5], _inflate(r[6]))
                 for r in rows]
 
     @translated
@@ -149,3 +156,12 @@ class OperationsAPI(Connected):
     def raw_html(self, item_id: int) -> bytes | None:
         rows = self._query("SELECT html_zlib FROM raw_pages WHERE item_id = ?", (item_id,))
         return zlib.decompress(rows[0]["html_zlib"]) if rows else None
+
+
+def _inflate(blob: bytes, limit: int = 64 << 20) -> bytes:
+    """A stored page, decompressed with a cap; b"" when the blob is damaged (the caller
+    reports that page, the others go on)."""
+    try:
+        return zlib.decompressobj().decompress(blob, limit)
+    except zlib.error:
+        return b""

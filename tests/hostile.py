@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import re
 import sqlite3
 import sys
 import tempfile
@@ -23,36 +22,18 @@ import textwrap
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.hostile_base import HTML, RSS, Case, feed, item, slug
+from tests.hostile_round2 import ROUND_TWO  # the classes of issue 16
 from tests.server import Reply, TestServer, drip_headers
 
-RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
-HTML = {"Content-Type": "text/html; charset=utf-8"}
+NOT_TEXT = {"punycode", "idna", "utf-7", "rot-13", "rot13", "base64", "zlib", "uu", "hex", "bz2",
+            "quopri", "unicode-escape", "raw-unicode-escape"}
 FAKE_SECRETS = {"HOSTILE_SLACK": "https://hooks.slack.invalid/services/T0/B0/SeCrEt-TOKEN-42",
                 "HOSTILE_SMTP": "pw-Sup3rSecret-77"}
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def feed(*items: str, head: str = "") -> bytes:
-    return (f"<?xml version='1.0' encoding='utf-8'?>{head}<rss version='2.0'><channel>"
-            f"<title>Hostile</title>{''.join(items)}</channel></rss>").encode()
-
-
-def item(title: str = "Strike in Tabriz", link: str | None = None, guid: str | None = "g1",
-         extra: str = "") -> str:
-    parts = [f"<title>{title}</title>"]
-    if link is not None:
-        parts.append(f"<link>{link}</link>")
-    if guid is not None:
-        parts.append(f"<guid isPermaLink='false'>{guid}</guid>")
-    return f"<item>{''.join(parts)}{extra}</item>"
 
 
 def bomb(layers: int, size: int = 64 << 20) -> bytes:
@@ -60,18 +41,6 @@ def bomb(layers: int, size: int = 64 << 20) -> bytes:
     for _ in range(layers):
         data = gzip.compress(data, 9)
     return data
-
-
-@dataclass
-class Case:
-    name: str
-    category: str
-    reply: Callable[[TestServer], Reply | Callable[[BaseHTTPRequestHandler], None]] | None
-    expect: str  # "error:<substring>" | "items:<status>[,<status>...]" | "ok"
-    url: str | None = None  # a fixed URL instead of a route on the test server
-    group: str = "normal"  # normal: 127.0.0.1 allowed (the test server) | empty: nothing allowed
-    routes: dict[str, Callable[[TestServer], Reply]] = field(default_factory=dict)
-    runs: int = 1
 
 
 def _page(title: str, body: str) -> Reply:
@@ -233,6 +202,9 @@ CASES: list[Case] = [
 ]
 
 
+CASES += ROUND_TWO
+
+
 @dataclass
 class Outcome:
     case: Case
@@ -350,9 +322,24 @@ def _judge(case: Case, report: Any, db: sqlite3.Connection, sid: str,
     kind, _, want = case.expect.partition(":")
     if kind == "error":
         ok = report.outcome == "error" and want.lower() in error.lower()
+        counted = db.execute("SELECT error_count FROM sources WHERE id = ?", (sid,)).fetchone()
+        if ok and not (counted and counted[0] > 0):  # recorded: error count, back-off, health
+            return Outcome(case, False, f"error not recorded on the source: {error}")
         return Outcome(case, ok, error or report.outcome)
     if report.outcome == "error":
         return Outcome(case, False, f"unexpected error: {error}")
+    if kind == "text":  # every item read (ok or fallback) with this text, in a text encoding
+        rows = db.execute("SELECT i.status, i.text, r.encoding FROM items i LEFT JOIN raw_pages "
+                          "r ON r.item_id = i.id WHERE i.source_id = ?", (sid,)).fetchall()
+        ok = bool(rows) and all(r[0] in ("ok", "fallback") and want in (r[1] or "")
+                                and (r[2] or "").lower().replace("_", "-") not in NOT_TEXT
+                                for r in rows)
+        return Outcome(case, ok, f"statuses {[r[0] for r in rows]}, encodings "
+                                 f"{[r[2] for r in rows]}, text found: {ok}")
+    if kind == "count":
+        stored = db.execute("SELECT count(*) FROM items WHERE source_id = ?", (sid,)
+                            ).fetchone()[0]
+        return Outcome(case, stored == int(want), f"{stored} items stored")
     if kind == "items":
         got = sorted(r[0] for r in db.execute("SELECT status FROM items WHERE source_id = ?",
                                               (sid,)))
@@ -364,7 +351,7 @@ def _judge(case: Case, report: Any, db: sqlite3.Connection, sid: str,
     return Outcome(case, True, report.outcome)
 
 
-def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
+def crash_loop(kills: int = 20, seed: int = 7, tool_kills: int = 4) -> dict[str, Any]:
     """Run the daemon against the simulator, SIGKILL it at random moments `kills` times and
     restart it each time, publishing the rounds along the way; then let it finish and check
     that every published piece is stored exactly once and every alert queued once."""
@@ -377,6 +364,7 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
     from monitor.demo.run import write_config
     from monitor.demo.simulator import Simulator
     from tests.conftest import REPO
+    from tests.hostile_crash import backup_state, kill_tools
 
     rng = random.Random(seed)
     with Simulator(slow=False) as sim, tempfile.TemporaryDirectory() as tmp:
@@ -400,8 +388,15 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
             time.sleep(rng.uniform(0.5, 2.5))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
+        tools = kill_tools(cmd[:-1], Path(tmp), rng, tool_kills)
         for piece in sim.set_round(4):
             published.setdefault(piece.outlet, set()).add(sim.article_url(piece))
+        for _ in range(2):  # the daemon again: it finishes a rebuild a kill interrupted
+            proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(1.0, 3.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
         # a clean poll of everything, due or not (feeds ask for a TTL longer than this test)
         subprocess.run([*cmd[:-1], "once", "--all"], cwd=REPO, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120, check=False)
@@ -420,7 +415,10 @@ def crash_loop(kills: int = 20, seed: int = 7) -> dict[str, Any]:
                   "duplicated_alerts": alert_dupes,
                   "alerts": db.execute("SELECT count(*) FROM alerts").fetchone()[0],
                   "integrity": db.execute("PRAGMA integrity_check").fetchone()[0],
-                  "outlets": len(OUTLETS)}
+                  "outlets": len(OUTLETS), **tools,
+                  "rebuild_left": db.execute("SELECT count(*) FROM index_rebuild"
+                                             ).fetchone()[0],
+                  "backup": backup_state(Path(tmp) / "backup.db")}
         db.close()
     return result
 
@@ -483,7 +481,10 @@ def main() -> int:
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(buffer)
     started = time.monotonic()
-    outcomes = run_cases()
+    from tests.hostile_checks import run_checks
+    from tests.hostile_ops2 import all_checks
+
+    outcomes = run_cases() + run_checks(all_checks())
     texts = [buffer.getvalue()] + [o.detail for o in outcomes]
     rows = [[o.case.category, o.case.name, "pass" if o.passed else "FAIL", o.detail[:70]]
             for o in outcomes]
@@ -504,7 +505,8 @@ def main() -> int:
         soak = client_soak()
         print("client soak:", soak)
         bad = bad or crash["missing"] > 0 or crash["duplicated_items"] > 0 or \
-            crash["duplicated_alerts"] > 0 or crash["integrity"] != "ok" or soak["other"] > 0
+            crash["duplicated_alerts"] > 0 or crash["integrity"] != "ok" or soak["other"] > 0 \
+            or crash["rebuild_left"] > 0 or crash["backup"] not in ("none", "ok")
     return 1 if bad else 0
 
 

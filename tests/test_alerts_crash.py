@@ -70,7 +70,8 @@ def test_sigkill_while_sending_loses_nothing_and_repeats_at_most_the_inflight_al
     receiver = Receiver()
     server.route("/hook", receiver)
     server.route("/feed", Reply(200, RSS, rss([])))
-    settings = make_settings(source_toml("wire", server.url("/feed")), env={"HOOK": "x"},
+    settings = make_settings(source_toml("wire", server.url("/feed")),
+                             env={"HOOK": server.url("/hook")},  # URLs are checked at load
                              extra="""
 [alerts]
 timeout = "20s"

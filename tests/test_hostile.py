@@ -8,6 +8,8 @@ import logging
 import pytest
 
 from tests.hostile import CASES, FAKE_SECRETS, Outcome, run_cases
+from tests.hostile_checks import run_checks
+from tests.hostile_ops2 import all_checks
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +19,14 @@ def outcomes() -> dict[str, Outcome]:
 
 def test_there_are_at_least_50_cases() -> None:
     assert len(CASES) >= 50
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_checks()])
+def test_check(name: str) -> None:
+    """Round two's checks that are not a feed of a poll run (tests/hostile_checks.py)."""
+    check = next(c for c in all_checks() if c.name == name)
+    outcome = run_checks([check])[0]
+    assert not outcome.crashed and outcome.passed, outcome.detail
 
 
 @pytest.mark.parametrize("name", [c.name for c in CASES])
@@ -43,6 +53,7 @@ def test_crash_loop_loses_and_repeats_nothing() -> None:
     result = crash_loop(kills=20)
     assert result["missing"] == 0 and result["duplicated_items"] == 0
     assert result["duplicated_alerts"] == 0 and result["integrity"] == "ok"
+    assert result["rebuild_left"] == 0 and result["backup"] in ("none", "ok")
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ import httpx
 
 from monitor.alerts import mail, messages
 from monitor.configuration.settings import AlertSettings, EmailSettings
-from monitor.errors import ChannelError
+from monitor.errors import FOREIGN_URL_ERRORS, ChannelError
 from monitor.fetching.http import parse_retry_after
 from monitor.fetching.urls import is_http_url
 from monitor.matching.text import one_line
@@ -173,18 +173,26 @@ class Email:
                 smtp.send_message(msg)
         except ChannelError:
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ChannelError(f"SMTP login refused ({exc.smtp_code})", permanent=True) from None
-        except smtplib.SMTPRecipientsRefused:
-            raise ChannelError("SMTP server refused every recipient", permanent=True) from None
+        except smtplib.SMTPAuthenticationError as exc:  # 454: temporary, 535: wrong password
+            raise ChannelError(f"SMTP login refused ({exc.smtp_code})",
+                               permanent=_permanent(exc.smtp_code)) from None
+        except smtplib.SMTPRecipientsRefused as exc:  # 450/451/452 per recipient: try again
+            codes = [code for code, _ in exc.recipients.values()]
+            raise ChannelError(f"SMTP server refused every recipient ({sorted(set(codes))})",
+                               permanent=all(_permanent(c) for c in codes)) from None
         except ssl.SSLCertVerificationError as exc:
             raise ChannelError(f"SMTP certificate not trusted: {exc.verify_message}",
                                permanent=True) from None
         except smtplib.SMTPResponseException as exc:
             raise ChannelError(f"SMTP error {exc.smtp_code}",
-                               permanent=500 <= exc.smtp_code < 600) from None
+                               permanent=_permanent(exc.smtp_code)) from None
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
             raise ChannelError(f"SMTP: {type(exc).__name__}: {one_line(str(exc), 120)}") from None
+
+
+def _permanent(smtp_code: int) -> bool:
+    """SMTP replies: 4xx are transient (retry later), 5xx permanent (RFC 5321 section 4.2.1)."""
+    return 500 <= smtp_code < 600
 
 
 class _Http:
@@ -208,6 +216,9 @@ class _Http:
             raise ChannelError(f"{self.name}: timed out") from None
         except httpx.HTTPError as exc:  # the URL is a secret: name the error, not the address
             raise ChannelError(f"{self.name}: {type(exc).__name__}") from None
+        except FOREIGN_URL_ERRORS as exc:  # an unusable URL: no retry can help
+            raise ChannelError(f"{self.name}: invalid URL ({type(exc).__name__})",
+                               permanent=True) from None
         if resp.status_code < 300:
             return
         retry_after = parse_retry_after(resp.headers.get("retry-after"))

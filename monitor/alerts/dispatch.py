@@ -123,6 +123,11 @@ class Dispatcher:
         except (ChannelError, TimeoutError, OSError) as exc:
             self._failed(channel.name, rows, exc, report)
             return
+        except Exception as exc:  # any failure of one send is a failed attempt on this channel
+            log.exception("channel=%s send failed unexpectedly", channel.name)
+            self._failed(channel.name, rows, ChannelError(
+                f"{channel.name}: {type(exc).__name__} (unexpected)"), report)
+            return
         now = self.clock()
         self.store.alerts_sent(ids, now, digest)
         report.sent += len(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from tabulate import tabulate
@@ -15,10 +15,11 @@ from monitor.configuration.settings import Settings
 from monitor.errors import ChannelError
 from monitor.matching import dedup
 from monitor.matching.text import one_line
-from monitor.polling.content import fingerprint_for
 from monitor.polling.pipeline import SourceReport
+from monitor.service import reindex
 from monitor.service.app import alerting, maintain, open_store, poll_sources, running, utc_now
-from storage.records import AlertRow, Fingerprint, parse_iso
+from monitor.service.lifecycle import InstanceLock
+from storage.records import AlertRow, parse_iso
 
 
 def check_config(settings: Settings) -> int:
@@ -59,6 +60,12 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
     if unknown:
         print(f"unknown source id: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    with InstanceLock(settings.database.path, "stop it to poll by hand (or let it poll: it "
+                      "already does)"):
+        return await _once(settings, sources, every)
+
+
+async def _once(settings: Settings, sources: list[str] | None, every: bool) -> int:
     async with running(settings) as deps:
         if sources:
             ids = sources
@@ -84,17 +91,16 @@ async def once(settings: Settings, *, sources: list[str] | None, every: bool) ->
 def rebuild_index(settings: Settings) -> int:
     """Fingerprint every stored text again with the current parameters; rebuild the index."""
     store = open_store(settings)
-
-    def fingerprint(outlet: str, text: str) -> Fingerprint:
-        return fingerprint_for(store, settings, outlet, text)
-
     try:
         started = time.monotonic()
         total = store.text_item_count()
+        pending = store.rebuild_pending()
+        if pending is not None:
+            print(f"resuming the rebuild started at {pending.started_at} "
+                  f"({pending.items_done} items done)")
+            total = max(total - pending.items_done, 0)
         with progress(total, "fingerprinting") as bar:
-            report = store.rebuild_index(fingerprint, dedup.Matcher(), utc_now(),
-                                         timedelta(seconds=settings.dedup.window),
-                                         step=bar.update)
+            report = reindex.rebuild(settings, store, utc_now(), step=bar.update)
     finally:
         store.close()
     print(f"{report.items} items fingerprinted with {dedup.params_tag()}; "
@@ -139,6 +145,10 @@ async def alerts_test(settings: Settings, *, channel: str | None) -> int:
                 except (ChannelError, TimeoutError, OSError) as exc:
                     failed += 1
                     print(f"{name}: failed: {one_line(str(exc) or type(exc).__name__, 200)}")
+                except Exception as exc:  # a clear line, never a traceback (nor the URL)
+                    failed += 1
+                    print(f"{name}: failed: {type(exc).__name__} (check the channel's URL and "
+                          f"settings with `monitor check-config`)")
     finally:
         store.close()
     return 1 if failed else 0
@@ -172,6 +182,7 @@ def status(settings: Settings) -> int:
         queue = store.alert_counts()
         daemon = store.daemon_state()
         size = store.size_bytes()
+        rebuilding = store.rebuild_pending()
     finally:
         store.close()
     print(tabulate([[s.id, s.state if s.enabled else "disabled", s.error_count,
@@ -195,6 +206,11 @@ def status(settings: Settings) -> int:
     else:
         running_line = (f"running, pid {daemon.pid} on {daemon.host} since "
                         f"{daemon.started_at}, heartbeat {daemon.heartbeat_at}")
+    if rebuilding is not None:
+        problems.append(f"an index rebuild (started {rebuilding.started_at}) was interrupted "
+                        f"after {rebuilding.items_done} items; the index is partial until "
+                        f"the daemon or `monitor once` next starts, or `monitor rebuild-index` "
+                        f"runs: they finish it")
     print(f"\ndaemon: {running_line}")
     print("alerts: " + (", ".join(f"{n} {state}" for state, n in sorted(queue.items()))
                          or "none"))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, TextIO
@@ -36,12 +38,15 @@ from monitor.configuration.units import parse_duration
 from monitor.fetching.decode import decode_document
 from monitor.matching import dedup
 from monitor.matching.text import one_line, search_form
-from monitor.polling.content import refreshed
+from monitor.parsing.extract import precheck
+from monitor.polling.content import refresh_of
 from monitor.service.app import open_store, utc_now
 from monitor.workers import WorkerPool
+from storage import StorageError, Store
 from storage.queries import EXPORT_COLUMNS
-from storage.records import iso
+from storage.records import StoredPage, iso
 
+log = logging.getLogger("monitor.reextract")
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 
@@ -188,36 +193,59 @@ def stats(settings: Settings, *, since: str | None) -> int:
 
 async def reextract(settings: Settings, *, since: str | None) -> int:
     """Run the article path again over stored raw HTML; refresh text, search columns, topics
-    and signatures."""
+    and signatures. Every page gets the pre-checks polling applies (size and element caps)
+    and its own outcome; one bad page never stops the others. Ends with a summary."""
     store = open_store(settings)
     pool = WorkerPool(settings.extraction.workers, settings.extraction.recycle_after)
+    outcomes: Counter[str] = Counter()
     matcher = dedup.Matcher()
-    done = changed = 0
     total = store.raw_page_count(since_iso(since) or "")
     try:
         await pool.start()
         last = 0
         with progress(total, "re-extracting") as bar:
-            while True:
-                batch = store.raw_pages_since(since_iso(since) or "", after=last)
-                if not batch:
-                    break
+            while batch := store.raw_pages_since(since_iso(since) or "", after=last):
                 for page in batch:
-                    html, _ = decode_document(page.html, page.content_type)
-                    got = await refreshed(pool, store, settings, item_id=page.item_id,
-                                          outlet=page.outlet, title=page.title,
-                                          language=page.language, html=html, url=page.url,
-                                          reason="reextract")
-                    done += 1
+                    outcome = await _reextract_page(settings, store, pool, matcher, page)
+                    outcomes[outcome.split(":", 1)[0]] += 1
+                    if ":" in outcome:
+                        log.warning("reextract item=%s %s", page.item_id, outcome)
                     bar.update(1)
-                    if got is not None:
-                        changed += store.refresh_item(got, matcher, utc_now())
                 last = batch[-1].item_id
     finally:
         await pool.close()
         store.close()
-    print(f"{done} pages re-extracted, {changed} texts changed")
-    return 0
+    done = sum(outcomes.values())
+    print(f"{done} pages re-extracted, {outcomes['changed']} texts changed; "
+          f"{outcomes['same']} unchanged, {outcomes['refused']} refused by the pre-checks (as "
+          f"polling refused them), {outcomes['empty']} without main text, "
+          f"{outcomes['failed']} failed")
+    return 1 if outcomes["failed"] and outcomes["failed"] == done else 0
+
+
+async def _reextract_page(settings: Settings, store: Store, pool: WorkerPool,
+                          matcher: dedup.Matcher, page: StoredPage) -> str:
+    """One page through the article path: changed | same | empty | refused: why |
+    failed: why."""
+    ex = settings.extraction
+    if not page.html:
+        return "failed: the stored page cannot be read"
+    html, _ = decode_document(page.html, page.content_type)
+    too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
+    if too_big:
+        return f"refused: {too_big}"
+    got, article = await refresh_of(pool, store, settings, item_id=page.item_id,
+                                    outlet=page.outlet, title=page.title,
+                                    language=page.language, html=html, url=page.url,
+                                    reason="reextract")
+    if got is None:
+        return "empty" if article.status == "empty" else \
+            f"failed: {one_line(article.detail or article.status, 200)}"
+    try:
+        changed = store.refresh_item(got, matcher, utc_now())
+    except StorageError as exc:
+        return f"failed: {exc}"
+    return "changed" if changed else "same"
 
 
 def serve(settings: Settings, *, host: str, port: int) -> int:

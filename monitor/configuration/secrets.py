@@ -55,6 +55,8 @@ class SecretRef:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"cannot read credential file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:  # its message would quote a byte of the secret and where
+            raise ValueError(f"credential file {path} is not UTF-8 text") from None
         if not value:
             raise ValueError(f"credential file {path} is empty")
         return Secret(value)

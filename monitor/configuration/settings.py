@@ -31,6 +31,7 @@ from monitor.configuration.sources import (
 )
 from monitor.configuration.units import parse_duration, parse_size
 from monitor.errors import ConfigError
+from monitor.fetching.urlcheck import url_problem
 from monitor.matching.topics import TopicsConfig
 
 CONFIG_ENV = "FEED_MONITOR_CONFIG"
@@ -442,6 +443,20 @@ def _resolve_secret(ref: SecretRef | None, key: str, needed: bool, base: Path,
         return None
 
 
+def channel_url_problems(path: Path, alerts: AlertSettings) -> list[str]:
+    """Slack and webhook URLs must be fetchable http(s) URLs (no invisible or control character
+    in the host, valid IDNA...): refused here rather than at the first alert. The message
+    gives the reason, never the URL (it is a secret)."""
+    out = []
+    for key, on, secret in (("alerts.slack.webhook_url", alerts.slack_enabled,
+                             alerts.slack_webhook_url),
+                            ("alerts.webhook.url", alerts.webhook_enabled, alerts.webhook_url)):
+        problem = url_problem(secret.reveal()) if on and secret is not None else None
+        if problem:
+            out.append(f"{path}: {key}: not a usable URL: {problem}")
+    return out
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
                   secrets: bool = True) -> Settings:
     """Read and validate monitor.toml and the files it names. Raises ConfigError (all problems).
@@ -514,6 +529,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
         retry_cap=v["alerts.retry_cap"] or 3600.0, timeout=v["alerts.timeout"] or 20.0,
         story_base_url=v["web.base_url"] or "",
     )
+    problems += channel_url_problems(path, alerts)
     if problems:
         raise ConfigError(problems)
 

@@ -30,8 +30,8 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2 of where the outlet i
 _TELEGRAM_PATH = re.compile(r"^/s/[A-Za-z][A-Za-z0-9_]{3,63}/?$")
 SCOPES = ("general", "topic")
 ANY_OUTLET = "*"
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_LANG = re.compile(r"^[a-z]{2,3}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # used with fullmatch: no "dup\n"
+_LANG = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
             problems.append(f"{where}: {key}: required (a non-empty string)")
     if len(problems) > before:
         return None
-    if not _ID.match(raw["id"]):
+    if not _ID.fullmatch(raw["id"]):
         problems.append(f"{where}: id: use lowercase letters, digits and '-' (at most 63)")
     if raw["kind"] not in KINDS:
         problems.append(f"{where}: kind: expected one of {', '.join(KINDS)}, got {raw['kind']!r}")
@@ -105,7 +105,7 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
         problems.append(f"{where}: url: a Telegram channel's public preview, "
                         "https://t.me/s/NAME (note the /s/)")
     _who(raw, where, problems)
-    if not _LANG.match(raw["language"]):
+    if not _LANG.fullmatch(raw["language"]):
         problems.append(f"{where}: language: expected a language code such as 'en' or 'fa'")
     interval = default_interval
     if "interval" in raw:

@@ -36,6 +36,7 @@ import httpx
 
 from monitor.configuration.settings import FetchSettings
 from monitor.errors import (
+    FOREIGN_URL_ERRORS,
     BodyTooLarge,
     DeadlineExceeded,
     FetchError,
@@ -51,6 +52,7 @@ from monitor.fetching.network import (
     PerOriginTransport,
     fetch_deadline,
 )
+from monitor.fetching.urlcheck import url_problem
 
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -144,11 +146,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return min(float(value), 86400.0)
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true, float("²") raises
+        return 86400.0 if len(value) > 9 else min(float(value), 86400.0)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -280,8 +282,16 @@ class Fetcher:
                 raise
             except httpx.TimeoutException:
                 raise DeadlineExceeded(self._timeout_message(started)) from None
+            except httpx.RemoteProtocolError as exc:
+                if "location header" in str(exc).lower():  # httpx parses Location itself
+                    raise InvalidURL(f"redirect to an invalid URL (the Location header of "
+                                     f"{describe(current)} cannot be parsed)") from None
+                raise NetworkError(_network_message(exc, current)) from None
             except httpx.HTTPError as exc:
                 raise NetworkError(_network_message(exc, current)) from None
+            except FOREIGN_URL_ERRORS as exc:  # whatever a URL the checks let by still raised
+                raise InvalidURL(f"invalid URL ({type(exc).__name__}, a host name that is not "
+                                 f"valid IDNA?) reached from {describe(current)}") from None
 
     def _next_hop(self, current: str, resp: httpx.Response, hops: list[str]) -> str:
         location: str | None = resp.headers.get("location")
@@ -308,6 +318,10 @@ class Fetcher:
             reason = resp.reason_phrase or ""
             raise HTTPStatusError(status, f"HTTP {status} {reason}".strip(),
                                   parse_retry_after(headers.get("retry-after")))
+        if status >= 300:  # 300, 305, 306...: not a body, and not a redirect we can follow
+            raise HTTPStatusError(status, f"HTTP {status} {resp.reason_phrase or ''}: a "
+                                  f"redirection this client does not follow; point the "
+                                  f"source at the document's own URL".replace("  ", " "))
         body, wire = await self._read_body(resp, headers)
         return Fetched(url, final, status, headers, body, False, _ms(started), wire, tuple(hops),
                        conditional)
@@ -315,8 +329,8 @@ class Fetcher:
     async def _read_body(self, resp: httpx.Response, headers: dict[str, str]) -> tuple[bytes, int]:
         s = self.settings
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > s.max_wire_bytes:
-            raise BodyTooLarge(f"declared body of {int(declared)} bytes is over the "
+        if declared.isascii() and declared.isdigit() and int(declared[:30]) > s.max_wire_bytes:
+            raise BodyTooLarge(f"declared body of {declared[:30]} bytes is over the "
                                f"{s.max_wire_bytes}-byte cap")
         decoder = BoundedDecoder(headers.get("content-encoding"), s.max_decoded_bytes)
         parts: list[bytes] = []
@@ -336,15 +350,10 @@ class Fetcher:
 
 
 def _checked(url: str) -> Any:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise InvalidURL("unparsable URL") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise InvalidURL(f"refused scheme {parts.scheme or '(none)'!r}: only http and https")
-    if not parts.hostname:
-        raise InvalidURL("URL without a host")
-    return parts
+    problem = url_problem(url)
+    if problem is not None:
+        raise InvalidURL(problem)
+    return urlsplit(url)
 
 
 def _network_message(exc: Exception, url: str) -> str:

@@ -31,11 +31,11 @@ import httpcore
 import httpx
 
 from monitor.errors import BlockedAddress
+from monitor.fetching.addresses import is_public
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 fetch_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline",
                                                                         default=None)
 
@@ -50,29 +50,11 @@ class AddressGuard:
     allow: tuple[Network, ...] = ()
 
     def permits(self, ip: IPAddress) -> bool:
-        if any(ip in net for net in self.allow if net.version == ip.version):
-            return True
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return self.permits(embedded)
-        return ip.is_global and not ip.is_multicast
+        return is_public(ip, self.allow)  # the IANA registries, embedded IPv4 (addresses.py)
 
     def check(self, host: str, ip: IPAddress) -> None:
         if not self.permits(ip):
             raise BlockedAddress(f"refused to connect to {host}: {ip} is not a public address")
-
-
-def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if ip.sixtofour is not None:
-            return ip.sixtofour
-        if ip.teredo is not None:
-            return ip.teredo[1]
-    return None
 
 
 def _remaining() -> float | None:
@@ -109,8 +91,11 @@ class _DeadlineStream(httpcore.AsyncNetworkStream):
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
-                                            timeout=_clamp(timeout))
+        try:
+            inner = await self._inner.start_tls(ssl_context, server_hostname=server_hostname,
+                                                timeout=_clamp(timeout))
+        except httpcore.ConnectError as exc:  # httpcore's own says only "ConnectError"
+            raise httpcore.ConnectError(tls_failure(exc)) from exc
         return _DeadlineStream(inner)
 
     def get_extra_info(self, info: str) -> Any:
@@ -123,6 +108,23 @@ class _DeadlineStream(httpcore.AsyncNetworkStream):
             if self._plain:
                 return _readable(self._socket)
         return self._inner.get_extra_info(info)
+
+
+def tls_failure(exc: BaseException) -> str:
+    """A TLS handshake failure in words a user can act on (the cause chain, read)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"TLS handshake failed: certificate not trusted ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLEOFError) or type(seen).__name__ == "EndOfStream":
+            return "TLS handshake failed: the server closed the connection mid-handshake"
+        if isinstance(seen, ConnectionResetError):
+            return "TLS handshake failed: the server reset the connection mid-handshake"
+        if isinstance(seen, ssl.SSLError):
+            reason = seen.reason or str(seen)
+            return f"TLS handshake failed: {reason.lower().replace('_', ' ')}"
+        seen = seen.__cause__ or seen.__context__
+    return f"TLS handshake failed: {str(exc) or type(exc).__name__}"
 
 
 def _readable(sock: socket.socket | None) -> bool:
@@ -152,6 +154,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+        except UnicodeError:  # the socket layer's idna codec: empty or over-long labels
+            raise httpcore.ConnectError("cannot resolve: not a valid host name") from None
         addresses: list[IPAddress] = []
         for info in infos:
             ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from monitor.fetching.urlcheck import url_problem
+
 TRACKING_PARAMS = frozenset(
     {
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
@@ -25,14 +27,11 @@ _AMP_PATH = re.compile(r"/amp/?$|/amp(?=/)", re.IGNORECASE)
 
 
 def is_http_url(url: str | None) -> bool:
-    """True for absolute http(s) URLs with a host; rejects javascript:, data:, file:, etc."""
-    if not url or len(url) > 4096:
+    """True for absolute http(s) URLs with a usable host; rejects javascript:, data:, file:,
+    control characters, invalid host names (see `monitor.fetching.urlcheck`)."""
+    if not url:
         return False
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return url_problem(url.strip()) is None
 
 
 def absolutize(link: str | None, base: str) -> str | None:

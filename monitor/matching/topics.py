@@ -23,7 +23,7 @@ from monitor.matching.rules import Any_, Document, Node, Not, Phrase
 from storage.records import TopicHit
 
 TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context"}
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}")  # used with fullmatch
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
     for key in sorted(set(raw) - TOPIC_KEYS):
         problems.append(f"{where}: {key}: unknown key")
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         problems.append(f"{where}: name: expected a lower-case name such as 'protests'")
     compiled: dict[str, Node] = {}
     for key in ("rule", "gate"):

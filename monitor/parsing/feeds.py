@@ -35,6 +35,7 @@ from monitor.parsing.dates import parse_any_date, parse_persian_date
 from monitor.workers import task
 
 MAX_LISTING_LINKS = 60
+MAX_TTL_MINUTES = 7 * 24 * 60  # a feed's <ttl> is honoured up to a week
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]{1,40}|[0-9]{1,40});")
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 _TAGS = re.compile(r"<[^>]+>")
@@ -237,8 +238,9 @@ def parse_feed(body: bytes, content_type: str, url: str) -> ParsedFeed:
         problem = one_line(f"malformed feed tolerated: {type(bozo).__name__}: {bozo}", 200)
     ttl = None
     raw_ttl = (parsed.get("feed") or {}).get("ttl")
-    if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():
-        ttl = int(raw_ttl.strip())
+    if isinstance(raw_ttl, str) and raw_ttl.strip().isascii() and raw_ttl.strip().isdigit():
+        digits = raw_ttl.strip().lstrip("0") or "0"  # 400 digits: a week, never an overflow
+        ttl = MAX_TTL_MINUTES if len(digits) > 6 else min(int(digits), MAX_TTL_MINUTES)
     title = one_line((parsed.get("feed") or {}).get("title") or "", 200)
     return ParsedFeed(entries=entries, title=title, ttl_minutes=ttl, problem=problem)
 

@@ -17,6 +17,7 @@ from monitor.configuration.settings import Settings
 from monitor.errors import FetchError, WorkerError, WorkerTimeout
 from monitor.fetching.decode import decode_document
 from monitor.fetching.http import Fetcher
+from monitor.fetching.urlcheck import redact_url
 from monitor.fetching.urls import absolutize, canonical_url
 from monitor.matching.text import clean_stored, one_line
 from monitor.parsing.dates import plausible
@@ -117,11 +118,12 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
     try:
         page = await fetcher.fetch(link, accept=ARTICLE_ACCEPT)
     except FetchError as exc:
-        fetch_log = FetchLog("article", link, now, int((time.monotonic() - started) * 1000),
-                             exc.status, "error", error=str(exc))
+        fetch_log = FetchLog("article", redact_url(link), now,
+                             int((time.monotonic() - started) * 1000), exc.status, "error",
+                             error=str(exc))
         failed = choose(entry.title, feed_text, None, f"article fetch failed: {exc}", "error")
         return _result(entry, AnalysedArticle(failed, None), link, now, fetch_log, None)
-    fetch_log = FetchLog("article", link, now, page.duration_ms, page.status, "ok",
+    fetch_log = FetchLog("article", redact_url(link), now, page.duration_ms, page.status, "ok",
                          page.wire_bytes)
     html, encoding = decode_document(page.body, page.content_type)
     raw = None

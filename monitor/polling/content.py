@@ -10,6 +10,7 @@ import logging
 from monitor.configuration.settings import Settings
 from monitor.errors import WorkerError
 from monitor.matching import dedup
+from monitor.parsing.extract import ArticleText
 from monitor.polling.analysis import Analysis, analyse, topics_context
 from monitor.polling.articles import page_article
 from monitor.workers import WorkerContext, WorkerPool
@@ -54,15 +55,26 @@ def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | N
 async def refreshed(pool: WorkerPool, store: Store, settings: Settings, *, item_id: int,
                     outlet: str, title: str, language: str | None, html: str, url: str,
                     reason: str) -> ItemRefresh | None:
-    """The item's content from its page, or None when the page gave no text (over the caps, a
-    timeout, nothing found). A revisit (`reason` "revisit") takes the page's headline and
-    keeps the old version; a re-extraction keeps the stored headline and no version."""
+    """The item's content from its page, or None when the page gave no text (see
+    `refresh_of`)."""
+    return (await refresh_of(pool, store, settings, item_id=item_id, outlet=outlet,
+                             title=title, language=language, html=html, url=url,
+                             reason=reason))[0]
+
+
+async def refresh_of(pool: WorkerPool, store: Store, settings: Settings, *, item_id: int,
+                     outlet: str, title: str, language: str | None, html: str, url: str,
+                     reason: str) -> tuple[ItemRefresh | None, ArticleText]:
+    """The item's content from its page (None when the page gave no text: over the caps, a
+    timeout, nothing found) and what the article path made of the page. A revisit (`reason`
+    "revisit") takes the page's headline and keeps the old version; a re-extraction keeps the
+    stored headline and no version."""
     revisit = reason == "revisit"
     analysed = await page_article(pool, settings, html, url, title, "", language or "en",
                                   page_title_first=revisit)
     article = analysed.article
     if article.status != "ok" or not article.text:
-        return None
+        return None, article
     a = analysed.analysis or await analysis_of(pool, settings, article.title, article.text,
                                                language or "en")
     return ItemRefresh(
@@ -70,4 +82,4 @@ async def refreshed(pool: WorkerPool, store: Store, settings: Settings, *, item_
         search_title=a.search_title, search_text=a.search_text, agency=a.agency,
         topics=a.topics, fingerprint=fingerprint_for(store, settings, outlet, article.text,
                                                      a.fingerprint),
-        reason=reason, keep_version=revisit)
+        reason=reason, keep_version=revisit), article

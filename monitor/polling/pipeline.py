@@ -28,6 +28,7 @@ from monitor.alerts.policy import AlertPolicy
 from monitor.configuration.sources import SourceConfig
 from monitor.errors import FetchError, MonitorError, ParseError, RobotsError, WorkerError
 from monitor.fetching.http import Fetched
+from monitor.fetching.urlcheck import url_problem
 from monitor.matching.gate import Gate
 from monitor.matching.text import one_line
 from monitor.parsing.feeds import ParsedFeed, publisher_of
@@ -109,6 +110,7 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = await _annotate(deps, source, state, now,
                                                _build(source, gated, articles, now))
+        complete = _complete(plan.deferred, articles)
         record = PollRecord(
             source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
             next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
@@ -116,8 +118,11 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
             publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
                                                 sum(1 for i in new_items
                                                     if i.content.status != "skipped")),
-            etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
-            body_hash=body_hash if _complete(plan.deferred, articles) else None,
+            # an incomplete run (deferred entries, failed or robots-pending articles) keeps no
+            # validators: a 304 to the next conditional request would hide the pending work
+            etag=fetched.headers.get("etag") if complete else None,
+            last_modified=fetched.headers.get("last-modified") if complete else None,
+            body_hash=body_hash if complete else None,
             problem=f"warning: {parsed.problem}" if parsed.problem else None,
             fetches=tuple(fetches),
             new_items=tuple(new_items), revisions=tuple(revisions),
@@ -151,13 +156,13 @@ async def _fetch_listing(deps: Deps, source: SourceConfig, state: SourceState,
     conditional = kind.conditional and bool(state.etag or state.last_modified)
     fetcher = deps.fetcher_for(source)
     if kind.robots_listing and deps.robots is not None and source.robots == "obey":
-        verdict = await deps.robots.allowed(state.url, fetcher)
+        verdict = await deps.robots.allowed(source.url, fetcher)
         if verdict is not True:
             raise RobotsError("robots.txt disallows this listing page" if verdict is False
                               else "robots.txt could not be read; trying again later")
     try:
         fetched = await fetcher.fetch(
-            state.url, etag=state.etag if conditional else None,
+            source.url, etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None, accept=kind.accept)
     except FetchError as exc:
         fetches.append(FetchLog(kind.purpose, state.url, now, 0, exc.status,
@@ -189,7 +194,9 @@ def _gate(gate: Gate, source: SourceConfig,
     for p in work:
         reason = None
         if p.link is None:
-            reason = "no http(s) link"
+            link = (p.entry.link or "").strip()
+            problem = url_problem(link) if link.lower().startswith(("http:", "https:")) else None
+            reason = f"link refused: {problem}" if problem else "no http(s) link"
         elif source.gated and gate.check(p.entry.title, p.entry.summary) is None:
             reason = "gate: no gate term in title or summary"
         paired.append((p, reason))
@@ -224,7 +231,15 @@ async def _fetch_articles(deps: Deps, source: SourceConfig, work: list[Planned],
             return p.key, await fetch_article(fetcher, deps.pool, deps.settings, p.entry,
                                               p.link or "", deps.clock, source.language)
 
-    results = dict(await asyncio.gather(*(one(p) for p in work)))
+    async def guarded(p: Planned) -> tuple[str, ArticleResult]:
+        try:
+            return await one(p)
+        except Exception as exc:  # a bug costs this item (retried later), not the run
+            log.exception("source=%s article=%s internal error", source.id, p.key)
+            return p.key, without_download(
+                p.entry, f"article failed: {type(exc).__name__}", deps.clock(), retry=True)
+
+    results = dict(await asyncio.gather(*(guarded(p) for p in work)))
     fetches.extend(r.fetch for r in results.values() if r.fetch is not None)
     return results
 
@@ -348,6 +363,20 @@ def _fail(deps: Deps, source: SourceConfig, state: SourceState, now: datetime, s
                           ms=_ms(started))
     log.warning("%s", report.log_line())
     return report
+
+
+def record_failure(deps: Deps, source: SourceConfig, exc: Exception,
+                   started: float) -> SourceReport:
+    """The poll loop's last resort: an exception nobody expected is recorded on the source
+    like any error (error count, back-off, health), so it is neither hidden nor re-polled
+    at once."""
+    message = f"internal error: {type(exc).__name__}: {one_line(str(exc), 200)}"
+    try:
+        state = deps.store.source_state(source.id)
+    except StorageError as storage_exc:
+        log.error("source=%s %s (not recorded: %s)", source.id, message, storage_exc)
+        return SourceReport(source=source.id, outcome="error", error=message, ms=_ms(started))
+    return _fail(deps, source, state, deps.clock(), started, [], MonitorError(message))
 
 
 def _complete(deferred: int, articles: dict[str, ArticleResult]) -> bool:

@@ -17,6 +17,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
+MAX_FLOOR = 7 * 86400  # seconds: a feed's TTL or max-age never pushes a poll further out
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.I)
 
 
@@ -24,7 +25,10 @@ def cache_max_age(cache_control: str | None) -> float | None:
     if not cache_control or "no-store" in cache_control.lower():
         return None
     m = _MAX_AGE.search(cache_control)
-    return float(m.group(1)) if m else None
+    if not m or not m.group(1).isascii():
+        return None
+    digits = m.group(1).lstrip("0") or "0"
+    return MAX_FLOOR if len(digits) > 9 else min(float(digits), MAX_FLOOR)
 
 
 def next_check(now: datetime, interval: float, *, min_interval: float, max_interval: float,
@@ -33,7 +37,8 @@ def next_check(now: datetime, interval: float, *, min_interval: float, max_inter
     adapted = interval
     if publish_gap:
         adapted = min(max(publish_gap / 2, interval / 2), interval * 4)
-    floor = max(min_interval, (ttl_minutes or 0) * 60.0, cache_max_age(cache_control) or 0.0)
+    ttl = min(max(ttl_minutes or 0, 0), MAX_FLOOR // 60) * 60.0
+    floor = max(min_interval, ttl, cache_max_age(cache_control) or 0.0)
     delay = min(max(adapted, floor), max(max_interval, min_interval))
     return now + timedelta(seconds=delay * (1 + jitter * rng.random()))
 
@@ -41,7 +46,7 @@ def next_check(now: datetime, interval: float, *, min_interval: float, max_inter
 def backoff(now: datetime, errors: int, *, base: float, cap: float, jitter: float,
             rng: random.Random, retry_after: float | None = None) -> datetime:
     """`errors` is the count before this failure (0 for the first)."""
-    delay = min(cap, base * (2 ** min(errors, 20)))
+    delay = min(cap, base * (2 ** min(max(errors, 0), 20)))
     delay *= 1 + jitter * rng.random()
     if retry_after:
         delay = max(delay, min(retry_after, cap))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,11 @@ from monitor.configuration.settings import Settings
 from monitor.configuration.sources import SourceConfig
 from monitor.fetching.http import Fetcher
 from monitor.fetching.robots import Robots
+from monitor.fetching.urlcheck import redact_url
 from monitor.matching.gate import Gate
 from monitor.polling.deps import Deps
-from monitor.polling.pipeline import SourceReport, run_source
+from monitor.polling.pipeline import SourceReport, record_failure, run_source
+from monitor.service import reindex
 from monitor.workers import WorkerPool
 from storage import Store
 from storage.records import SourceRecord
@@ -33,7 +36,9 @@ def utc_now() -> datetime:
 
 
 def source_records(sources: Iterable[SourceConfig]) -> list[SourceRecord]:
-    return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=s.url, language=s.language,
+    # the database keeps the URL without its credentials; fetches use the configured one
+    return [SourceRecord(id=s.id, name=s.name, kind=s.kind, url=redact_url(s.url),
+                         language=s.language,
                          outlet=s.outlet, scope=s.scope, interval_seconds=s.interval,
                          enabled=s.enabled, affiliation=s.affiliation, country=s.country)
             for s in sources]
@@ -56,6 +61,7 @@ async def running(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     own_store, own_pool, own_fetcher = store is None, pool is None, fetcher is None
     store = store or open_store(settings)
     store.sync_sources(source_records(settings.sources), clock())
+    reindex.finish_interrupted(settings, store, clock())  # a killed rebuild-index, finished
     fetcher = fetcher or Fetcher(settings.fetch)
     proxies = {p for p in [settings.fetch.proxy, *(s.proxy for s in settings.sources)] if p}
     proxied = {p: Fetcher(settings.fetch, proxy=p) for p in sorted(proxies)}
@@ -84,12 +90,12 @@ async def poll_sources(deps: Deps, source_ids: Iterable[str]) -> list[SourceRepo
 
     async def one(source: SourceConfig) -> SourceReport:
         async with limit:
+            started = time.monotonic()
             try:
                 return await run_source(deps, source)
             except Exception as exc:  # a bug must cost one source run, not the daemon
                 log.exception("source=%s outcome=error error=internal", source.id)
-                return SourceReport(source=source.id, outcome="error",
-                                    error=f"internal error: {type(exc).__name__}: {exc}")
+                return record_failure(deps, source, exc, started)
 
     sources = [s for sid in source_ids if (s := deps.settings.source(sid)) is not None]
     return list(await asyncio.gather(*(one(s) for s in sources)))

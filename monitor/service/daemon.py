@@ -81,6 +81,8 @@ class Daemon:
                 await dispatcher.run_once()
             except StorageError as exc:  # a locked database: the rows wait for the next pass
                 log.warning("alert dispatch postponed: %s", exc)
+            except Exception:  # the dispatcher never dies: the rows wait for the next pass
+                log.exception("alert dispatch pass failed; trying again at the next pass")
 
     async def maintain(self) -> None:
         """Hourly upkeep: dedup window, raw HTML and fetch-log retention, a WAL checkpoint."""

@@ -1,7 +1,9 @@
 """The daemon's life: one instance per database, systemd notifications, health transitions.
 
-* `InstanceLock`: an exclusive `flock` on ``<database>.lock``; a second daemon on the same file
-  refuses to start with a clear message. The kernel drops the lock when the process dies.
+* `InstanceLock`: an exclusive `flock` on ``<resolved database path>.lock``; a second daemon on
+  the same file (also through a symlink) refuses to start with a clear message; a lock file
+  that cannot be created (read-only filesystem) is a clear error too. `once` takes the same
+  lock, so it never races a running daemon. The kernel drops the lock when the process dies.
 * `notify`: a few lines of the sd_notify protocol over ``$NOTIFY_SOCKET`` (READY=1 after the
   migrations, WATCHDOG=1 while ticks run and the database takes writes, STOPPING=1).
 * `check_health`: compares every source's health with what the operator was last told and
@@ -26,12 +28,19 @@ log = logging.getLogger("monitor.service.lifecycle")
 
 
 class InstanceLock:
-    def __init__(self, database: Path) -> None:
-        self.path = Path(f"{database}.lock")
+    def __init__(self, database: Path, refusing: str = "refusing to start") -> None:
+        self.refusing = refusing
+        # the resolved path: a symlink or a second spelling of the same file is one database
+        self.path = Path(f"{Path(database).resolve()}.lock")
         self._file: IO[str] | None = None
 
     def __enter__(self) -> InstanceLock:
-        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:  # a read-only filesystem or directory: say so, no traceback
+            raise MonitorError(f"cannot create the instance lock {self.path}: "
+                               f"{exc.strerror or exc}; the database's directory must be "
+                               f"writable by the daemon") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -39,7 +48,7 @@ class InstanceLock:
             holder = handle.read().strip() or "unknown"
             handle.close()
             raise MonitorError(f"another monitor daemon (pid {holder}) is running on "
-                               f"{self.path.with_suffix('')}; refusing to start") from None
+                               f"{self.path.with_suffix('')}; {self.refusing}") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
