@@ -328,7 +328,7 @@ def _smtp(stage: str, reply: str) -> Iterator[int]:
 def _smtp_answer(stage: str, reply: str, permanent: bool) -> Check:
     def run() -> str:
         from monitor.alerts.channels import Email
-        from monitor.commands import _TEST_ROW
+        from monitor.commands.operations import _TEST_ROW
         from monitor.configuration.secrets import Secret
         from monitor.configuration.settings import EmailSettings
         from monitor.errors import ChannelError
