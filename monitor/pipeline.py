@@ -223,7 +223,7 @@ def _gate(gate: Gate, source: SourceConfig,
         reason = None
         if p.link is None:
             reason = "no http(s) link"
-        elif source.gated and gate.check(p.entry.title, p.entry.summary) is None:
+        elif source.gated and gate.check(p.entry.title, p.entry.summary, source.language) is None:
             reason = "gate: no gate term in title or summary"
         paired.append((p, reason))
     return paired, [p for p, reason in paired if reason is None]

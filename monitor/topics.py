@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor import rules
+from monitor import judge, reasons, rules
 from monitor.rules import Any_, Document, Node, Not, Phrase, RuleError
 from storage.records import TopicHit
 
-TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context"}
+TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context",
+              "accept", "possible", "model"}
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
 
@@ -34,12 +35,22 @@ class Topic:
     title_weight: float
     source: str  # the rule text, for messages
     context: frozenset[str] = frozenset()  # "@alias" labels that qualify but do not score
+    accept: float = 0.5  # the model's probability from which an item belongs to the topic
+    possible: float = 0.25  # ... from which it is kept as a possible match (never alerts now)
+    model: bool = True  # False: the rule alone decides, even when weights exist
 
 
 @dataclass(frozen=True)
 class TopicsConfig:
     topics: tuple[Topic, ...] = ()
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    models: tuple[tuple[str, judge.Weights], ...] = ()  # the second stage, by topic name
+    groups: tuple[Any_, ...] = ()  # the alias groups the rules use (rule-side features)
+
+    def model_of(self, topic: Topic) -> judge.Weights | None:
+        if not topic.model:
+            return None
+        return next((w for name, w in self.models if name == topic.name), None)
 
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.topics)
@@ -74,18 +85,48 @@ def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
 
 
 def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
-             normalised: bool = False) -> list[TopicHit]:
-    """The topics an item belongs to, with score and matched terms (`normalised`: title and
-    text are given in their search form already)."""
+             normalised: bool = False, possible: bool = False) -> list[TopicHit]:
+    """The topics an item belongs to, with score, matched terms and the reason in plain words
+    (`normalised`: title and text are given in their search form already). Topics with a model
+    are decided by its probability, the rule's verdict being one of its features; the others by
+    the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
     out = []
     for topic in config.topics:
-        if not rules.evaluate(topic.rule, doc).matched:
-            continue
-        value, matched = score(topic, doc)
-        if value >= topic.threshold:
-            out.append(TopicHit(topic.name, value, matched))
+        hit = judge_topic(config, topic, doc, language)
+        if hit is not None and (possible or hit.state == "match"):
+            out.append(hit)
     return out
+
+
+def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
+    """The first stage: does the rule match, with what score and spellings."""
+    if not rules.evaluate(topic.rule, doc).matched:
+        return judge.RuleResult(False, 0.0, topic.threshold, ())
+    value, terms = score(topic, doc)
+    return judge.RuleResult(True, value, topic.threshold, terms)
+
+
+def judge_topic(config: TopicsConfig, topic: Topic, doc: Document,
+                language: str) -> TopicHit | None:
+    result = rule_result(topic, doc)
+    matched, value, terms = result.matched, result.score, result.terms
+    weights = config.model_of(topic)
+    if weights is None:
+        if not matched or value < topic.threshold - 1:
+            return None
+        state = "match" if value >= topic.threshold else "possible"
+        return reasons.hit(topic.name, state, value, terms, doc, None, ())
+    feats = judge.features(doc, result if weights.rules else None, config.groups, language)
+    verdict = judge.verdict(weights, feats)
+    if verdict.probability >= topic.accept:
+        state = "match"
+    elif verdict.probability >= topic.possible:
+        state = "possible"
+    else:
+        return None
+    return reasons.hit(topic.name, state, value, terms, doc, verdict.probability,
+                       verdict.evidence)
 
 
 def gate(config: TopicsConfig, title: str, summary: str, language: str = "") -> str | None:
@@ -133,7 +174,10 @@ def load(data: dict[str, Any], path: Path, problems: list[str]) -> TopicsConfig:
     names = [t.name for t in topics]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{path}: topic '{name}': name used twice")
-    return TopicsConfig(tuple(topics), tuple(aliases.items()))
+    models = judge.load_weights()
+    return TopicsConfig(tuple(topics), tuple(aliases.items()),
+                        tuple((t.name, models[t.name]) for t in topics if t.name in models),
+                        judge.groups_of(t.rule for t in topics))
 
 
 def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path,
@@ -171,9 +215,28 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             problems.append(f"{where}: {key}: expected a number >= 0")
         numbers[key] = float(value) if isinstance(value, int | float) else default
+    accept, possible, model = _judgement(raw, where, problems)
     if len(problems) > before:
         return None
     return Topic(name=str(name), description=str(raw.get("description", "")),
                  rule=compiled["rule"], gate=compiled["gate"], threshold=numbers["threshold"],
                  title_weight=numbers["title_weight"], source=str(raw["rule"]),
+                 accept=accept, possible=possible, model=model,
                  context=frozenset(f"@{c}" for c in context))
+
+
+def _judgement(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[float, float, bool]:
+    """`accept` and `possible` (probabilities of the model) and `model` (use it at all)."""
+    numbers = {}
+    for key, default in (("accept", 0.5), ("possible", 0.25)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            problems.append(f"{where}: {key}: expected a probability between 0 and 1")
+            value = default
+        numbers[key] = float(value)
+    if numbers["possible"] > numbers["accept"]:
+        problems.append(f"{where}: possible: must not be above accept")
+    model = raw.get("model", True)
+    if not isinstance(model, bool):
+        problems.append(f"{where}: model: expected true or false")
+    return numbers["accept"], numbers["possible"], model is not False

@@ -1,0 +1,236 @@
+"""The second stage of topic judgement: a linear model over hashed features, combined with the
+rules so that every decision can be explained.
+
+The rules (monitor.topics) say which spellings matched and where; this stage turns the item into
+a set of *features* and adds up one learnt weight per feature:
+
+- words of the title, of the lead (the first `LEAD` words of the text) and of the body (up to
+  `DEEP` words), each zone apart: the subject of a story sits in its title and lead, a passing
+  mention one clause deep in the body;
+- word pairs and character 4-grams of the title and lead (Persian joins and splits its words in
+  many ways; 4-grams catch a word's stem in all of them);
+- rule-side features: whether the topic's rule matched and with what score, and for every alias
+  group of the topics file (where: `iran_places`, `foreign_places`; who: `state_people`,
+  `migrants`; senses: `history`, `sports_events`, ...) whether it occurs in the title, the lead or
+  only deep in the body; each also paired with the item's language.
+
+Features are hashed (CRC-32 of the feature's name, `BITS` bits), so the weights file holds
+numbers only, no text. A topic's probability is the logistic of the sum; `accept` and
+`possible` in topics.toml turn it into a decision. The features with the largest contributions
+are kept as the decision's evidence, named after the item's own words ("'asylum' in the title").
+A topic without weights (a topic the user added) is judged by its rule alone.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.rules import Any_, Document, Hit, Node, Not, Phrase
+
+BITS = 18
+SIZE = 1 << BITS
+MASK = SIZE - 1
+LEAD = 40  # words of the text read as its lead
+DEEP = 400  # words of the text the model reads at all
+GRAM = 4
+WEIGHTS_FILE = Path(__file__).with_name("judge_weights.bin")
+_MAGIC = b"FMJ1"
+
+Features = dict[int, str]  # hashed feature -> the evidence it stands for, in plain words
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One topic's model: a bias and a table of SIZE weights (float32)."""
+
+    bias: float
+    table: array  # type: ignore[type-arg]
+    rules: bool = True  # trained with the rule-side features
+
+    def contributions(self, features: Features) -> tuple[float, dict[str, float]]:
+        """The logit and the summed contribution of each piece of evidence."""
+        table = self.table
+        total = self.bias
+        by_label: dict[str, float] = {}
+        for h, label in features.items():
+            w = table[h]
+            if w:
+                total += w
+                by_label[label] = by_label.get(label, 0.0) + w
+        return total, by_label
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What the rule stage found for one topic."""
+
+    matched: bool
+    score: float
+    threshold: float
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    probability: float
+    evidence: tuple[str, ...]  # the strongest pieces of evidence, strongest first
+
+
+def feature_id(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8")) & MASK
+
+
+def _add(out: Features, name: str, label: str) -> None:
+    h = zlib.crc32(name.encode("utf-8")) & MASK
+    if h not in out:
+        out[h] = label
+
+
+def text_features(doc: Document, out: Features) -> None:
+    """Words by zone, word pairs and character 4-grams of the title and lead."""
+    title = doc.fields.get("title", ())
+    text = doc.fields.get("text", ())[:DEEP]
+    lead, deep = text[:LEAD], text[LEAD:]
+    for zone, tokens in (("title", title), ("lead", lead)):
+        for i, w in enumerate(tokens):
+            label = f"'{w}' in the {zone}"
+            _add(out, f"{zone[0]} {w}", label)
+            if i + 1 < len(tokens):
+                _add(out, f"b {w} {tokens[i + 1]}", f"'{w} {tokens[i + 1]}' in the {zone}")
+            padded = f" {w} "
+            for k in range(len(padded) - GRAM + 1):
+                _add(out, f"c {padded[k:k + GRAM]}", label)
+    for w in deep:
+        _add(out, f"d {w}", f"'{w}' in the text")
+
+
+def zones(hit: Hit) -> tuple[str, ...]:
+    """Where an alias group occurs: in the title, the lead, or only deeper in the text."""
+    out = []
+    if hit.positions.get("title"):
+        out.append("title")
+    text = hit.positions.get("text", ())
+    if any(p < LEAD for p in text):
+        out.append("lead")
+    elif text:
+        out.append("deep")
+    return tuple(out)
+
+
+def rule_features(doc: Document, rule: RuleResult, groups: Iterable[Any_], language: str,
+                  out: Features) -> None:
+    """The rule's verdict and the alias groups by zone, each alone and with the language."""
+    names = []
+    if rule.matched:
+        names.append("rule matched")
+        names.append(f"rule score {min(int(rule.score), 8)}")
+        if rule.score >= rule.threshold:
+            names.append("rule above threshold")
+    for group in groups:
+        for zone in zones(group.eval(doc, ("title", "text"))):
+            names.append(f"{group.label} {zone}")
+    lang = language or "?"
+    for name in names:
+        label = _rule_label(name)
+        _add(out, f"r {name}", label)
+        _add(out, f"r {name} {lang}", label)
+
+
+def _rule_label(name: str) -> str:
+    if name.startswith("rule"):
+        return "the topic's rule" if name != "rule above threshold" else "the rule's score"
+    group, zone = name.rsplit(" ", 1)
+    where = {"title": "in the title", "lead": "in the lead", "deep": "deep in the text"}[zone]
+    return f"{group.lstrip('@').replace('_', ' ')} {where}"
+
+
+def groups_of(rules: Iterable[Node]) -> tuple[Any_, ...]:
+    """The alias groups the rules use, one node per name (the rules' own nodes, so that the
+    document's memo serves both)."""
+    seen: dict[str, Any_] = {}
+    stack = list(rules)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Any_) and node.label.startswith("@"):
+            seen.setdefault(node.label, node)
+            continue
+        if isinstance(node, Phrase):
+            continue
+        if isinstance(node, Not):
+            stack.append(node.part)
+            continue
+        for child in vars(node).values():
+            if isinstance(child, Node):
+                stack.append(child)
+            elif isinstance(child, tuple):
+                stack.extend(c for c in child if isinstance(c, Node))
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
+             language: str) -> Features:
+    out: Features = {}
+    text_features(doc, out)
+    if rule is not None:
+        rule_features(doc, rule, groups, language, out)
+    return out
+
+
+def verdict(weights: Weights, feats: Features, top: int = 3) -> Verdict:
+    logit, by_label = weights.contributions(feats)
+    probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+    strongest = sorted((v, k) for k, v in by_label.items() if v > 0.05)[::-1][:top]
+    return Verdict(probability, tuple(k for _, k in strongest))
+
+
+# -- the weights file ----------------------------------------------------------------------------
+# "FMJ1", the number of topics, then per topic: name length, name (UTF-8), uses-rules flag,
+# bias (float64), non-zero count n, n bucket indexes (uint32) and n weights (float32).
+
+
+def dump(models: dict[str, Weights]) -> bytes:
+    parts = [_MAGIC, struct.pack("<I", len(models))]
+    for name in sorted(models):
+        m = models[name]
+        keys = array("I", (i for i in range(SIZE) if m.table[i]))
+        values = array("f", (m.table[i] for i in keys))
+        encoded = name.encode("utf-8")
+        parts += [struct.pack("<I", len(encoded)), encoded,
+                  struct.pack("<BdI", int(m.rules), m.bias, len(keys)),
+                  keys.tobytes(), values.tobytes()]
+    return b"".join(parts)
+
+
+def parse_weights(blob: bytes) -> dict[str, Weights]:
+    if blob[:4] != _MAGIC:
+        raise ValueError("not a feed-monitor weights file")
+    (count,), at = struct.unpack_from("<I", blob, 4), 8
+    out = {}
+    for _ in range(count):
+        (size,) = struct.unpack_from("<I", blob, at)
+        name = blob[at + 4:at + 4 + size].decode("utf-8")
+        at += 4 + size
+        flag, bias, n = struct.unpack_from("<BdI", blob, at)
+        at += struct.calcsize("<BdI")
+        keys = array("I", blob[at:at + 4 * n])
+        values = array("f", blob[at + 4 * n:at + 8 * n])
+        at += 8 * n
+        table = array("f", bytes(4 * SIZE))
+        for k, v in zip(keys, values, strict=True):
+            table[k] = v
+        out[name] = Weights(bias, table, bool(flag))
+    return out
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, Weights]:
+    """The shipped weights; none (every topic judged by its rule) when the file is missing."""
+    try:
+        return parse_weights(path.read_bytes())
+    except FileNotFoundError:
+        return {}
