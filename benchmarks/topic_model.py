@@ -16,6 +16,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monitor import judge
 from monitor.rules import Document
@@ -23,7 +24,7 @@ from monitor.text import search_form
 from monitor.topics import TopicsConfig, rule_result
 
 EPOCHS = 12
-RATE = 0.2
+RATE = 0.05
 L2 = 1e-4
 SEED = 15
 
@@ -100,10 +101,11 @@ def document(item: Item) -> Document:
 
 def item_features(config: TopicsConfig, item: Item, with_rules: bool) -> dict[str, judge.Features]:
     doc = document(item)
+    shared: dict[str, Any] = {}
     out = {}
     for topic in config.topics:
         rule = rule_result(topic, doc) if with_rules else None
-        out[topic.name] = judge.features(doc, rule, config.groups, item.language)
+        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared)
     return out
 
 

@@ -22,6 +22,7 @@ from typing import IO, Any, Protocol
 import httpx
 
 from monitor.errors import ChannelError
+from monitor.reasons import reason
 from monitor.http import parse_retry_after
 from monitor.settings import AlertSettings, EmailSettings
 from monitor.text import one_line
@@ -50,8 +51,9 @@ def describe(row: AlertRow) -> dict[str, Any]:
         "outlet_count": row.outlet_count, "outlets": [one_line(o, 100) for o in row.outlets],
         "first_outlet": one_line(row.first_outlet, 100), "first_seen_at": row.first_seen_at,
         "agency": row.agency, "language": row.language,
-        "topics": [{"topic": t.topic, "score": t.score, "matched": list(t.matched)}
-                   for t in row.topics],
+        "topics": [{"topic": t.topic, "score": t.score, "matched": list(t.matched),
+                    "state": t.state, "probability": t.probability,
+                    "reason": one_line(reason(t), 500)} for t in row.topics],
     }
 
 

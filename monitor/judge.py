@@ -23,6 +23,7 @@ A topic without weights (a topic the user added) is judged by its rule alone.
 
 from __future__ import annotations
 
+import heapq
 import math
 import struct
 import zlib
@@ -30,6 +31,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monitor.rules import Any_, Document, Hit, Node, Not, Phrase
 
@@ -53,17 +55,15 @@ class Weights:
     table: array  # type: ignore[type-arg]
     rules: bool = True  # trained with the rule-side features
 
-    def contributions(self, features: Features) -> tuple[float, dict[str, float]]:
-        """The logit and the summed contribution of each piece of evidence."""
-        table = self.table
-        total = self.bias
+    def contributions(self, features: Features, top: int = 12) -> tuple[float, dict[str, float]]:
+        """The logit and the summed contribution of the evidence behind the `top` strongest
+        features."""
+        values = list(map(self.table.__getitem__, features))
+        strongest = heapq.nlargest(top, zip(values, features.values(), strict=True))
         by_label: dict[str, float] = {}
-        for h, label in features.items():
-            w = table[h]
-            if w:
-                total += w
-                by_label[label] = by_label.get(label, 0.0) + w
-        return total, by_label
+        for w, label in strongest:
+            by_label[label] = by_label.get(label, 0.0) + w
+        return self.bias + sum(values), by_label
 
 
 @dataclass(frozen=True)
@@ -86,28 +86,57 @@ def feature_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & MASK
 
 
-def _add(out: Features, name: str, label: str) -> None:
-    h = zlib.crc32(name.encode("utf-8")) & MASK
-    if h not in out:
-        out[h] = label
+_ZONES = {"t": "the title", "l": "the lead", "b": "the title or lead", "d": "the text"}
 
 
-def text_features(doc: Document, out: Features) -> None:
-    """Words by zone, word pairs and character 4-grams of the title and lead."""
+def describe(name: str) -> str:
+    """A feature's name in plain words: 't asylum' -> "'asylum' in the title"."""
+    kind, _, rest = name.partition(" ")
+    if kind == "r":
+        return _rule_label(rest)
+    return f"'{rest}' in {_ZONES.get(kind, 'the text')}"
+
+
+_CACHE: dict[str, tuple[int, ...]] = {}  # feature name -> its ids (the word's and its 4-grams)
+CACHE_SIZE = 50_000  # names kept; words recur from article to article
+
+
+def _ids(key: str, grams: bool) -> tuple[int, ...]:
+    known = _CACHE.get(key)
+    if known is not None:
+        return known
+    crc = zlib.crc32
+    ids = [crc(key.encode()) & MASK]
+    if grams:
+        padded = f" {key[2:]} "
+        ids += [crc(f"c {padded[k:k + GRAM]}".encode()) & MASK
+                for k in range(len(padded) - GRAM + 1)]
+    if len(_CACHE) >= CACHE_SIZE:
+        _CACHE.clear()
+    found = _CACHE[key] = tuple(ids)
+    return found
+
+
+def text_features(doc: Document) -> Features:
+    """Words by zone, word pairs and character 4-grams of the title and lead. The value of
+    each feature is the name of the word (or pair) it is evidence of."""
+    out: Features = {}
     title = doc.fields.get("title", ())
     text = doc.fields.get("text", ())[:DEEP]
-    lead, deep = text[:LEAD], text[LEAD:]
-    for zone, tokens in (("title", title), ("lead", lead)):
-        for i, w in enumerate(tokens):
-            label = f"'{w}' in the {zone}"
-            _add(out, f"{zone[0]} {w}", label)
-            if i + 1 < len(tokens):
-                _add(out, f"b {w} {tokens[i + 1]}", f"'{w} {tokens[i + 1]}' in the {zone}")
-            padded = f" {w} "
-            for k in range(len(padded) - GRAM + 1):
-                _add(out, f"c {padded[k:k + GRAM]}", label)
-    for w in deep:
-        _add(out, f"d {w}", f"'{w}' in the text")
+    for zone, tokens in (("t", title), ("l", text[:LEAD])):
+        previous = ""
+        for w in tokens:
+            key = f"{zone} {w}"
+            for h in _ids(key, True):
+                out.setdefault(h, key)
+            if previous:
+                pair = f"b {previous} {w}"
+                out.setdefault(feature_id(pair), pair)
+            previous = w
+    for w in text[LEAD:]:
+        key = f"d {w}"
+        out.setdefault(_ids(key, False)[0], key)
+    return out
 
 
 def zones(hit: Hit) -> tuple[str, ...]:
@@ -123,23 +152,29 @@ def zones(hit: Hit) -> tuple[str, ...]:
     return tuple(out)
 
 
-def rule_features(doc: Document, rule: RuleResult, groups: Iterable[Any_], language: str,
+def group_zones(doc: Document, groups: Iterable[Any_]) -> tuple[str, ...]:
+    """'@group zone' for every alias group and zone it occurs in; the same for every topic
+    (the groups are the rules' own nodes: those the rules evaluated come from the memo)."""
+    return tuple(f"{group.label} {zone}" for group in groups
+                 for zone in zones(group.eval(doc, ("title", "text"))))
+
+
+def rule_features(rule: RuleResult, where: Iterable[str], language: str,
                   out: Features) -> None:
-    """The rule's verdict and the alias groups by zone, each alone and with the language."""
+    """The rule's verdict and the alias groups by zone (`group_zones`), each alone and with
+    the language."""
     names = []
     if rule.matched:
         names.append("rule matched")
         names.append(f"rule score {min(int(rule.score), 8)}")
         if rule.score >= rule.threshold:
             names.append("rule above threshold")
-    for group in groups:
-        for zone in zones(group.eval(doc, ("title", "text"))):
-            names.append(f"{group.label} {zone}")
+    names += where
     lang = language or "?"
     for name in names:
-        label = _rule_label(name)
-        _add(out, f"r {name}", label)
-        _add(out, f"r {name} {lang}", label)
+        key = f"r {name}"
+        out.setdefault(feature_id(key), key)
+        out.setdefault(feature_id(f"{key} {lang}"), key)
 
 
 def _rule_label(name: str) -> str:
@@ -174,11 +209,17 @@ def groups_of(rules: Iterable[Node]) -> tuple[Any_, ...]:
 
 
 def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
-             language: str) -> Features:
-    out: Features = {}
-    text_features(doc, out)
+             language: str, shared: dict[str, Any] | None = None) -> Features:
+    """All features of an item for one topic. `shared`: what does not depend on the topic
+    (text features, alias groups' zones), computed once per document for every topic."""
+    shared = {} if shared is None else shared
+    if "text" not in shared:
+        shared["text"] = text_features(doc)
+    out = dict(shared["text"])
     if rule is not None:
-        rule_features(doc, rule, groups, language, out)
+        if "zones" not in shared:
+            shared["zones"] = group_zones(doc, groups)
+        rule_features(rule, shared["zones"], language, out)
     return out
 
 
@@ -186,7 +227,7 @@ def verdict(weights: Weights, feats: Features, top: int = 3) -> Verdict:
     logit, by_label = weights.contributions(feats)
     probability = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     strongest = sorted((v, k) for k, v in by_label.items() if v > 0.05)[::-1][:top]
-    return Verdict(probability, tuple(k for _, k in strongest))
+    return Verdict(probability, tuple(dict.fromkeys(describe(k) for _, k in strongest)))
 
 
 # -- the weights file ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from monitor.decode import decode_document
 from monitor.errors import ConfigError
 from monitor.pipeline import fingerprint_for
 from monitor.progress import progress
+from monitor.reasons import why_lines
 from monitor.settings import Settings
 from monitor.text import one_line, search_form
 from monitor.units import parse_duration
@@ -116,6 +117,8 @@ def show(settings: Settings, story_id: int) -> int:
                      one_line(i["title"], 50), i["url"] or ""] for i in items],
                    headers=["seen", "outlet", "matched by", "similarity", "status", "title",
                             "url"]))
+    for line in why_lines(items):
+        print(line)
     return 0
 
 

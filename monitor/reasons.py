@@ -10,10 +10,13 @@ against the threshold when the topic has no model). Possible matches say so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from monitor.rules import Document
+from monitor.text import one_line
 from storage.records import TopicHit
 
 MAX_TERMS = 4
@@ -57,3 +60,28 @@ def hit(topic: str, state: str, value: float, terms: Sequence[str], doc: Documen
         probability: float | None, evidence: tuple[str, ...]) -> TopicHit:
     shown = TopicHit(topic, value, in_title(doc, terms), state, probability, evidence)
     return replace(shown, matched=tuple(sorted(terms)), reason=render(shown))
+
+
+def reason(hit: TopicHit) -> str:
+    """The reason to show for a hit: the stored one, or rendered from its parts (hits stored
+    before reasons were kept have none)."""
+    return hit.reason or render(hit)
+
+
+def hits_of(stored: str | None) -> list[TopicHit]:
+    """The hits of one item from the JSON rows `storage.queries.story` returns."""
+    out = []
+    for t in json.loads(stored or "[]"):
+        out.append(TopicHit(t["topic"], t["score"], tuple(t["matched"] or ()),
+                            t["state"] or "match", t["probability"],
+                            tuple(t["evidence"] or ()), t["reason"] or ""))
+    return sorted(out, key=lambda h: (h.state != "match", h.topic))
+
+
+def why_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`monitor show`: why each sighting of a story belongs to its topics, in plain words."""
+    lines = []
+    for item in items:
+        for h in hits_of(item.get("topic_hits")):
+            lines.append(f"  why ({item['outlet']}, item {item['id']}): {one_line(reason(h), 400)}")
+    return lines

@@ -92,8 +92,9 @@ def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
     the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
     out = []
+    shared: dict[str, Any] = {}  # what the models of all topics read (judge.features)
     for topic in config.topics:
-        hit = judge_topic(config, topic, doc, language)
+        hit = judge_topic(config, topic, doc, language, shared)
         if hit is not None and (possible or hit.state == "match"):
             out.append(hit)
     return out
@@ -107,8 +108,9 @@ def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
     return judge.RuleResult(True, value, topic.threshold, terms)
 
 
-def judge_topic(config: TopicsConfig, topic: Topic, doc: Document,
-                language: str) -> TopicHit | None:
+def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
+                shared: dict[str, Any] | None = None) -> TopicHit | None:
+    """One topic's verdict on a document (None: not even possible)."""
     result = rule_result(topic, doc)
     matched, value, terms = result.matched, result.score, result.terms
     weights = config.model_of(topic)
@@ -117,7 +119,8 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document,
             return None
         state = "match" if value >= topic.threshold else "possible"
         return reasons.hit(topic.name, state, value, terms, doc, None, ())
-    feats = judge.features(doc, result if weights.rules else None, config.groups, language)
+    feats = judge.features(doc, result if weights.rules else None, config.groups, language,
+                           shared)
     verdict = judge.verdict(weights, feats)
     if verdict.probability >= topic.accept:
         state = "match"
