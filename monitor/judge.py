@@ -28,12 +28,12 @@ import math
 import struct
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.rules import Any_, Document, Hit, Node, Not, Phrase
+from monitor.rules import And, Any_, Document, Hit, Node, Not, Phrase, parse
 
 BITS = 18
 SIZE = 1 << BITS
@@ -41,6 +41,7 @@ MASK = SIZE - 1
 LEAD = 40  # words of the text read as its lead
 DEEP = 400  # words of the text the model reads at all
 GRAM = 4
+RULE_COPIES = 3  # each rule-side feature counts as this many (it weighs as much as many words)
 WEIGHTS_FILE = Path(__file__).with_name("judge_weights.bin")
 _MAGIC = b"FMJ1"
 
@@ -74,6 +75,33 @@ class RuleResult:
     score: float
     threshold: float
     terms: tuple[str, ...]
+    clauses: tuple[tuple[str, bool], ...] = ()  # each top-level AND clause: name, holds
+
+
+def clause_name(node: Node) -> str:
+    """A clause of a rule named by the first alias groups (or terms) in it: 'leaving',
+    'not migrants'."""
+    if isinstance(node, Not):
+        return "not " + clause_name(node.part)
+    names: list[str] = []
+    stack = [node]
+    while stack and len(names) < 2:
+        n = stack.pop(0)
+        if isinstance(n, Any_ | Phrase):
+            names.append(n.label.lstrip("@"))
+            continue
+        for child in vars(n).values():
+            if isinstance(child, Node):
+                stack.append(child)
+            elif isinstance(child, tuple):
+                stack.extend(c for c in child if isinstance(c, Node))
+    return "+".join(names) or "clause"
+
+
+def clauses(rule: Node) -> tuple[tuple[str, Node], ...]:
+    """The top-level AND clauses of a rule with their names."""
+    parts = rule.parts if isinstance(rule, And) else (rule,)
+    return tuple((clause_name(p), p) for p in parts)
 
 
 @dataclass(frozen=True)
@@ -169,17 +197,26 @@ def rule_features(rule: RuleResult, where: Iterable[str], language: str,
         names.append(f"rule score {min(int(rule.score), 8)}")
         if rule.score >= rule.threshold:
             names.append("rule above threshold")
+    names += [f"clause {name} {'holds' if holds else 'fails'}" for name, holds in rule.clauses]
     names += where
     lang = language or "?"
     for name in names:
         key = f"r {name}"
-        out.setdefault(feature_id(key), key)
-        out.setdefault(feature_id(f"{key} {lang}"), key)
+        for copy in range(RULE_COPIES):
+            out.setdefault(feature_id(f"{key}#{copy}"), key)
+            out.setdefault(feature_id(f"{key} {lang}#{copy}"), key)
 
 
 def _rule_label(name: str) -> str:
     if name.startswith("rule"):
         return "the topic's rule" if name != "rule above threshold" else "the rule's score"
+    if name.startswith("clause "):
+        clause, state = name[7:].rsplit(" ", 1)
+        if clause.startswith("not "):
+            return f"no {clause[4:].replace('_', ' ')}" if state == "holds" \
+                else f"{clause[4:].replace('_', ' ')} (an exclusion of the rule)"
+        return f"{clause.replace('_', ' ')} (in the rule)" if state == "holds" \
+            else f"no {clause.replace('_', ' ')}"
     group, zone = name.rsplit(" ", 1)
     where = {"title": "in the title", "lead": "in the lead", "deep": "deep in the text"}[zone]
     return f"{group.lstrip('@').replace('_', ' ')} {where}"
@@ -206,6 +243,19 @@ def groups_of(rules: Iterable[Node]) -> tuple[Any_, ...]:
             elif isinstance(child, tuple):
                 stack.extend(c for c in child if isinstance(c, Node))
     return tuple(seen[k] for k in sorted(seen))
+
+
+def all_groups(rule_nodes: Iterable[Node], aliases: Mapping[str, tuple[str, ...]],
+               ) -> tuple[Any_, ...]:
+    """Every alias group of the topics file: the rules' own nodes, and the aliases no rule
+    uses compiled apart (vocabularies kept for the model, such as the world's places)."""
+    used = {g.label: g for g in groups_of(rule_nodes)}
+    for name in aliases:
+        if f"@{name}" not in used:
+            node = parse(f"@{name}", aliases)
+            if isinstance(node, Any_):
+                used[node.label] = node
+    return tuple(used[k] for k in sorted(used))
 
 
 def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ class Topic:
     accept: float = 0.5  # the model's probability from which an item belongs to the topic
     possible: float = 0.25  # ... from which it is kept as a possible match (never alerts now)
     model: bool = True  # False: the rule alone decides, even when weights exist
+
+    @cached_property
+    def clauses(self) -> tuple[tuple[str, Node], ...]:
+        return judge.clauses(self.rule)
 
 
 @dataclass(frozen=True)
@@ -102,10 +107,11 @@ def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
 
 def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
     """The first stage: does the rule match, with what score and spellings."""
-    if not rules.evaluate(topic.rule, doc).matched:
-        return judge.RuleResult(False, 0.0, topic.threshold, ())
+    parts = tuple((name, rules.evaluate(node, doc).matched) for name, node in topic.clauses)
+    if not all(holds for _, holds in parts):
+        return judge.RuleResult(False, 0.0, topic.threshold, (), parts)
     value, terms = score(topic, doc)
-    return judge.RuleResult(True, value, topic.threshold, terms)
+    return judge.RuleResult(True, value, topic.threshold, terms, parts)
 
 
 def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
@@ -180,7 +186,7 @@ def load(data: dict[str, Any], path: Path, problems: list[str]) -> TopicsConfig:
     models = judge.load_weights()
     return TopicsConfig(tuple(topics), tuple(aliases.items()),
                         tuple((t.name, models[t.name]) for t in topics if t.name in models),
-                        judge.groups_of(t.rule for t in topics))
+                        judge.all_groups([t.rule for t in topics], aliases))
 
 
 def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path,
