@@ -22,7 +22,7 @@ from monitor.rules import Any_, Document, Node, Not, Phrase, RuleError
 from storage.records import TopicHit
 
 TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context",
-              "accept", "possible", "model"}
+              "accept", "veto", "possible", "model"}
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
 
@@ -36,7 +36,8 @@ class Topic:
     title_weight: float
     source: str  # the rule text, for messages
     context: frozenset[str] = frozenset()  # "@alias" labels that qualify but do not score
-    accept: float = 0.5  # the model's probability from which an item belongs to the topic
+    accept: float = 0.6  # the model's probability from which an item belongs to the topic
+    veto: float = 0.3  # ... under which the model overrules a rule hit (kept as possible)
     possible: float = 0.25  # ... from which it is kept as a possible match (never alerts now)
     model: bool = True  # False: the rule alone decides, even when weights exist
 
@@ -114,6 +115,16 @@ def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
     return judge.RuleResult(True, value, topic.threshold, terms, parts)
 
 
+def decide(topic: Topic, rule_hit: bool, probability: float) -> str | None:
+    """The rule proposes, the model disposes: a rule hit stands unless the model's probability
+    is under `veto` (then it is only possible); without a rule hit the model alone must reach
+    `accept`. Between `possible` and the bar: possible."""
+    bar = topic.veto if rule_hit else topic.accept
+    if probability >= bar:
+        return "match"
+    return "possible" if probability >= min(topic.possible, bar) or rule_hit else None
+
+
 def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
                 shared: dict[str, Any] | None = None) -> TopicHit | None:
     """One topic's verdict on a document (None: not even possible)."""
@@ -128,11 +139,8 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
     feats = judge.features(doc, result if weights.rules else None, config.groups, language,
                            shared)
     verdict = judge.verdict(weights, feats)
-    if verdict.probability >= topic.accept:
-        state = "match"
-    elif verdict.probability >= topic.possible:
-        state = "possible"
-    else:
+    state = decide(topic, matched and value >= topic.threshold, verdict.probability)
+    if state is None:
         return None
     return reasons.hit(topic.name, state, value, terms, doc, verdict.probability,
                        verdict.evidence)
@@ -224,20 +232,21 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             problems.append(f"{where}: {key}: expected a number >= 0")
         numbers[key] = float(value) if isinstance(value, int | float) else default
-    accept, possible, model = _judgement(raw, where, problems)
+    accept, veto, possible, model = _judgement(raw, where, problems)
     if len(problems) > before:
         return None
     return Topic(name=str(name), description=str(raw.get("description", "")),
                  rule=compiled["rule"], gate=compiled["gate"], threshold=numbers["threshold"],
                  title_weight=numbers["title_weight"], source=str(raw["rule"]),
-                 accept=accept, possible=possible, model=model,
+                 accept=accept, veto=veto, possible=possible, model=model,
                  context=frozenset(f"@{c}" for c in context))
 
 
-def _judgement(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[float, float, bool]:
-    """`accept` and `possible` (probabilities of the model) and `model` (use it at all)."""
+def _judgement(raw: dict[str, Any], where: str,
+               problems: list[str]) -> tuple[float, float, float, bool]:
+    """`accept`, `veto` and `possible` (probabilities of the model), `model` (use it at all)."""
     numbers = {}
-    for key, default in (("accept", 0.5), ("possible", 0.25)):
+    for key, default in (("accept", 0.6), ("veto", 0.3), ("possible", 0.25)):
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             problems.append(f"{where}: {key}: expected a probability between 0 and 1")
@@ -248,4 +257,4 @@ def _judgement(raw: dict[str, Any], where: str, problems: list[str]) -> tuple[fl
     model = raw.get("model", True)
     if not isinstance(model, bool):
         problems.append(f"{where}: model: expected true or false")
-    return numbers["accept"], numbers["possible"], model is not False
+    return numbers["accept"], numbers["veto"], numbers["possible"], model is not False
