@@ -6,7 +6,8 @@ memory the topic model adds to a process.
 
 Each page is extracted once (not timed); then every article is analysed `--repeats` times with
 the shipped topics and weights and with the rules alone (no model), in turns. Reported: the median
-per article of each run, with min and max over runs; RSS before and after loading the weights.
+per article of each run, with min and max over runs; RSS before and after loading the weights
+and after the analyses (the weights' pages read, the feature-name cache filled).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.extraction import RESULTS, article_pages
+from monitor import judge
 from monitor.analysis import analyse
 from monitor.extract import extract_article
-from monitor.settings import load_topics
+from monitor.sources_config import load_topics
 from monitor.topics import TopicsConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,16 +38,16 @@ def rss_kib() -> int:
 
 def per_article(configs: list[TopicsConfig], texts: list[tuple[str, str]],
                 repeats: int) -> list[list[float]]:
-    """The median milliseconds per article of each run, per configuration; the configurations
+    """The median CPU milliseconds per article of each run, per configuration; the configurations
     take turns on each article, so that the machine's load falls on all alike."""
     out: list[list[float]] = [[] for _ in configs]
     for _ in range(repeats):
         times: list[list[float]] = [[] for _ in configs]
         for title, text in texts:
             for i, config in enumerate(configs):
-                start = time.perf_counter()
+                start = time.process_time()
                 analyse(config, title, text, "en")
-                times[i].append((time.perf_counter() - start) * 1000)
+                times[i].append((time.process_time() - start) * 1000)
         for i, t in enumerate(times):
             out[i].append(statistics.median(t))
     return out
@@ -73,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
                          "min_ms": round(min(runs), 3), "max_ms": round(max(runs), 3)}
         print(f"{name}: {len(texts)} articles, median per article {statistics.median(runs):.2f} "
               f"ms (runs: min {min(runs):.2f}, max {max(runs):.2f})")
-    print(f"topics with weights loaded: RSS +{results['model_rss_mib']} MiB")
+    results["rss_growth_mib"] = round((rss_kib() - before) / 1024, 1)
+    print(f"topics with weights loaded: RSS +{results['model_rss_mib']} MiB; after every "
+          f"analysis (weights read, feature cache {len(judge._CACHE)} names): "
+          f"+{results['rss_growth_mib']} MiB")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "analysis_cost.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -1,4 +1,6 @@
-"""Topic judgement on real labelled news: `python -m benchmarks.topics --data ../shared/relevance-dev`.
+"""Topic judgement on real labelled news, per topic and language.
+
+    python -m benchmarks.topics --data ../shared/relevance-dev [--stage all] [--own]
 
 Every item goes through the analysis the pipeline runs (monitor.analysis.analyse with the item's
 language) and the gate the pipeline runs (monitor.gate.Gate on the title and the text's lead,
@@ -29,13 +31,14 @@ from benchmarks.topic_model import DataMissing, Item
 from monitor import judge, topics
 from monitor.analysis import analyse
 from monitor.gate import Gate
-from monitor.settings import load_topics
+from monitor.sources_config import load_topics
 from monitor.topics import TopicsConfig
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 OWN_TRAIN = REPO / "tests" / "data" / "topics_dev.json"
-OWN_TEST = [REPO / "tests" / "data" / "topics_test.json", REPO / "tests" / "data" / "topics_holdout.json"]
+OWN_TEST = [REPO / "tests" / "data" / "topics_test.json",
+            REPO / "tests" / "data" / "topics_holdout.json"]
 
 Counts = dict[str, Counter[str]]  # "topic|lang" -> tp, fp, fn, possible, possible_pos
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks import topic_model
 from benchmarks.topic_model import DataMissing
 from monitor import judge
-from monitor.settings import load_topics
+from monitor.sources_config import load_topics
 
 REPO = Path(__file__).resolve().parent.parent
 

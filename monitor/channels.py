@@ -22,8 +22,8 @@ from typing import IO, Any, Protocol
 import httpx
 
 from monitor.errors import ChannelError
-from monitor.reasons import reason
 from monitor.http import parse_retry_after
+from monitor.reasons import reason
 from monitor.settings import AlertSettings, EmailSettings
 from monitor.text import one_line
 from monitor.urls import is_http_url

@@ -139,10 +139,11 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
     feats = judge.features(doc, result if weights.rules else None, config.groups, language,
                            shared)
     verdict = judge.verdict(weights, feats)
-    state = decide(topic, matched and value >= topic.threshold, verdict.probability)
-    if state is None:
+    rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
+    decided = decide(topic, rule_hit, verdict.probability)  # decides alone (the ablation)
+    if decided is None:
         return None
-    return reasons.hit(topic.name, state, value, terms, doc, verdict.probability,
+    return reasons.hit(topic.name, decided, value, terms, doc, verdict.probability,
                        verdict.evidence)
 
 

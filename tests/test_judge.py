@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import topics as bench_topics
 from benchmarks import topic_model
+from benchmarks import topics as bench_topics
 from monitor import alert_rules, judge, reasons, topics
 from monitor.alert_rules import AlertRule, ChannelPolicy
 from monitor.gate import Gate, lead
 from monitor.rules import Document
-from monitor.settings import load_topics
+from monitor.sources_config import load_topics
 from monitor.topics import TopicsConfig
 from storage import Store
 from storage.records import (
@@ -218,7 +218,7 @@ def test_item_topics_keep_state_probability_evidence_and_reason(store: Store) ->
         ("defections", "match", 0.91, '["\'asylum\' in the title"]',
          "defections: 'asylum' in the title; score 0.91"),
         ("protests", "possible", 0.3, "[]", "protests (possible): score 0.30")]
-    story, items = store.story(1)
+    _story, items = store.story(1)
     lines = reasons.why_lines(items)
     assert lines[0].endswith("defections: 'asylum' in the title; score 0.91")
     assert "protests (possible)" in lines[1]
@@ -271,7 +271,8 @@ def test_evaluation_scores_a_small_invented_set(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     rows = [
         {"id": "x1", "lang": "en", "source": "s", "title": "Iranian diplomat defects in Oslo",
-         "text": "The Iranian diplomat asked for asylum.", "labels": ["defections"], "ambiguous": False},
+         "text": "The Iranian diplomat asked for asylum.", "labels": ["defections"],
+         "ambiguous": False},
         {"id": "x2", "lang": "en", "source": "s", "title": "Rain in Oslo",
          "text": "It rained.", "labels": [], "ambiguous": False},
         {"id": "x3", "lang": "fa", "source": "s", "title": "دیپلمات پناهندگی گرفت",
