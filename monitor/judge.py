@@ -180,6 +180,9 @@ def zones(hit: Hit) -> tuple[str, ...]:
     return tuple(out)
 
 
+_RULE_IDS: dict[tuple[str, str], tuple[int, ...]] = {}  # (rule feature, language) -> its ids
+
+
 def group_zones(doc: Document, groups: Iterable[Any_]) -> tuple[str, ...]:
     """'@group zone' for every alias group and zone it occurs in; the same for every topic
     (the groups are the rules' own nodes: those the rules evaluated come from the memo)."""
@@ -202,9 +205,13 @@ def rule_features(rule: RuleResult, where: Iterable[str], language: str,
     lang = language or "?"
     for name in names:
         key = f"r {name}"
-        for copy in range(RULE_COPIES):
-            out.setdefault(feature_id(f"{key}#{copy}"), key)
-            out.setdefault(feature_id(f"{key} {lang}#{copy}"), key)
+        ids = _RULE_IDS.get((key, lang))
+        if ids is None:
+            ids = _RULE_IDS[(key, lang)] = tuple(
+                feature_id(f"{key}{suffix}#{copy}") for copy in range(RULE_COPIES)
+                for suffix in ("", f" {lang}"))
+        for h in ids:
+            out.setdefault(h, key)
 
 
 def _rule_label(name: str) -> str:

@@ -171,8 +171,8 @@ def test_an_edited_rule_takes_effect_without_retraining(tmp_path: Path) -> None:
 
 def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
     """Both stages on the written test and hold-out sets. Measured: defections P 0.94 R 0.91,
-    protests P 0.94 R 0.91 (the rules alone: 0.98/0.91 and 0.98/0.93); the target 0.95/0.95
-    is not met by either stage on the hold-out set."""
+    protests P 0.94 R 0.93 (the rules alone: 0.99/0.93 and 0.98/0.95): below the 0.95/0.95
+    target, mostly on the English hold-out items; this guards the measured floor."""
     cfg = load_topics(REPO / "config" / "topics.toml", [])
     items = [it for name in ("topics_test.json", "topics_holdout.json")
              for it in topic_model.load_own(REPO / "tests" / "data" / name)]
