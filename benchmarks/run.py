@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, each in its own process, results in benchmarks/results/.
 
     extraction      worker-pool extraction throughput vs in-process, heavy pages (pages/s)
+    analysis_cost   text analysis (topics with the model) per article, heavy pages (ms)
     shingles        dedup precision/recall per shingle kind on the labelled set
     dedup_index     dedup lookup + insert per item at growing index sizes
     alert_latency   feed appearance to channel hand-over, daemon defaults
@@ -26,6 +27,7 @@ import sys
 
 STEPS = [
     ["benchmarks.extraction"],
+    ["benchmarks.analysis_cost"],
     ["benchmarks.shingles"],
     ["benchmarks.dedup_index", "--sizes",
      "10000,100000" if os.environ.get("BENCH_QUICK") else "10000,100000,1000000"],

@@ -131,9 +131,11 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
     out = []
     for r in conn.execute(sql, [*params, limit]).fetchall():
         topics = tuple(
-            TopicHit(t["topic"], t["score"], tuple(json.loads(t["matched"])))
-            for t in conn.execute("SELECT topic, score, matched FROM item_topics "
-                                  "WHERE item_id = ? ORDER BY score DESC", (r["topic_item"],)))
+            TopicHit(t["topic"], t["score"], tuple(json.loads(t["matched"])), t["state"],
+                     t["probability"], tuple(json.loads(t["evidence"])), t["reason"])
+            for t in conn.execute("SELECT topic, score, matched, state, probability, evidence, "
+                                  "reason FROM item_topics WHERE item_id = ? "
+                                  "ORDER BY state = 'possible', score DESC", (r["topic_item"],)))
         out.append(AlertRow(
             id=r["id"], story_id=r["story_id"] or 0, item_id=r["item_id"], channel=r["channel"],
             kind=r["kind"], state=r["state"], attempts=r["attempts"], created_at=r["created_at"],
@@ -149,9 +151,11 @@ def rows(conn: sqlite3.Connection, ids: Iterable[int] | None = None, limit: int 
 
 def write_topics(conn: sqlite3.Connection, item_id: int, hits: Iterable[TopicHit]) -> None:
     conn.execute("DELETE FROM item_topics WHERE item_id = ?", (item_id,))
-    conn.executemany("INSERT INTO item_topics (item_id, topic, score, matched) VALUES (?, ?, ?, ?)",
-                     [(item_id, h.topic, h.score, json.dumps(list(h.matched), ensure_ascii=False))
-                      for h in hits])
+    conn.executemany("INSERT INTO item_topics (item_id, topic, score, matched, state, probability, "
+                     "evidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(item_id, h.topic, h.score, json.dumps(list(h.matched), ensure_ascii=False),
+                       h.state, h.probability, json.dumps(list(h.evidence), ensure_ascii=False),
+                       h.reason) for h in hits])
 
 
 def next_slot(last: str | None, every: timedelta, now: datetime) -> datetime:

@@ -28,7 +28,7 @@ def _filters(topic: str | None, source: str | None, since: str | None,
     where, params = [], []
     if topic:
         where.append(f"EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = {alias}.id "
-                     f"AND t.topic = ?)")
+                     f"AND t.topic = ? AND t.state = 'match')")
         params.append(topic)
     if source:
         where.append(f"{alias}.source_id = ?")
@@ -81,12 +81,12 @@ def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
         params.append(since)
     if topic:
         where.append("EXISTS (SELECT 1 FROM items i JOIN item_topics t ON t.item_id = i.id "
-                     "WHERE i.story_id = s.id AND t.topic = ?)")
+                     "WHERE i.story_id = s.id AND t.topic = ? AND t.state = 'match')")
         params.append(topic)
     sql = (
         "SELECT s.id, s.first_seen_at, s.first_outlet, s.outlet_count, s.item_count, s.agency, "
         "s.headline, (SELECT group_concat(DISTINCT t.topic) FROM items i JOIN item_topics t "
-        "ON t.item_id = i.id WHERE i.story_id = s.id) AS topics, "
+        "ON t.item_id = i.id WHERE i.story_id = s.id AND t.state = 'match') AS topics, "
         "(SELECT src.affiliation FROM items i JOIN sources src ON src.id = i.source_id "
         "WHERE i.id = s.first_item_id) AS first_affiliation, "
         "(SELECT group_concat(DISTINCT src.affiliation) FROM items i JOIN sources src "
@@ -104,7 +104,12 @@ def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
     items = conn.execute(
         "SELECT i.id, i.first_seen_at, i.outlet, i.source_id, i.match_kind, i.similarity, "
         "i.agency, i.language, i.title, i.url, i.status, i.removed_at, src.affiliation, "
-        "src.country FROM items i LEFT JOIN sources src ON src.id = i.source_id "
+        "src.country, "
+        "(SELECT json_group_array(json_object('topic', t.topic, 'score', t.score, "
+        "'matched', json(t.matched), 'state', t.state, 'probability', t.probability, "
+        "'evidence', json(t.evidence), 'reason', t.reason)) FROM item_topics t "
+        "WHERE t.item_id = i.id) AS topic_hits "
+        "FROM items i LEFT JOIN sources src ON src.id = i.source_id "
         "WHERE i.story_id = ? ORDER BY i.first_seen_at, i.id", (story_id,)).fetchall()
     return dict(row), [dict(r) for r in items]
 
@@ -123,7 +128,8 @@ def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
         rows = conn.execute(
             "SELECT i.id, i.story_id, i.source_id, i.outlet, i.first_seen_at, i.published_at, "
             "i.language, i.title, i.url, i.canonical_url, i.agency, i.match_kind, i.status, "
-            "(SELECT group_concat(topic) FROM item_topics t WHERE t.item_id = i.id) AS topics, "
+            "(SELECT group_concat(topic) FROM item_topics t WHERE t.item_id = i.id "
+            "AND t.state = 'match') AS topics, "
             f"i.text FROM items i WHERE i.id > ? AND i.status != 'skipped'{extra} "
             "ORDER BY i.id LIMIT ?", [last, *params, batch]).fetchall()
         if not rows:
@@ -149,5 +155,6 @@ def stats(conn: sqlite3.Connection, since: str) -> dict[str, list[dict[str, Any]
                         "ORDER BY items DESC", since),
         "per_topic": q("SELECT t.topic, count(*) AS items, count(DISTINCT i.story_id) AS stories "
                        "FROM item_topics t JOIN items i ON i.id = t.item_id "
-                       "WHERE i.first_seen_at >= ? GROUP BY t.topic ORDER BY items DESC", since),
+                       "WHERE i.first_seen_at >= ? AND t.state = 'match' GROUP BY t.topic "
+                       "ORDER BY items DESC", since),
     }

@@ -219,8 +219,12 @@ class PollPolicy(Protocol):
 @dataclass(frozen=True)
 class TopicHit:
     topic: str
-    score: float
+    score: float  # the rule's score (distinct matched spellings, title ones weighted)
     matched: tuple[str, ...]
+    state: str = "match"  # or "possible": just below the topic's threshold, never alerts now
+    probability: float | None = None  # the model's, when the topic has one
+    evidence: tuple[str, ...] = ()  # the model's strongest evidence, in plain words
+    reason: str = ""  # why, in one line: see monitor.matching.reasons
 
 
 @dataclass(frozen=True)

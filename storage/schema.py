@@ -379,3 +379,19 @@ _REVISIT_OUTCOMES = [
 def _revisit_outcomes(db: Database) -> None:
     for statement in _REVISIT_OUTCOMES:
         db.execute(statement)
+
+
+_TOPIC_JUDGEMENT = [
+    "ALTER TABLE item_topics ADD COLUMN state TEXT NOT NULL DEFAULT 'match'",
+    "ALTER TABLE item_topics ADD COLUMN probability REAL",
+    "ALTER TABLE item_topics ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE item_topics ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+]
+
+
+@MIGRATIONS(name="0007_topic_judgement")
+def _topic_judgement(db: Database) -> None:
+    """Topic hits keep the model's probability, its evidence and the reason in plain words;
+    `state` is 'match' or 'possible' (just below the threshold: never alerts immediately)."""
+    for statement in _TOPIC_JUDGEMENT:
+        db.execute(statement)

@@ -26,6 +26,7 @@ from monitor.configuration.settings import AlertSettings, EmailSettings
 from monitor.errors import FOREIGN_URL_ERRORS, ChannelError
 from monitor.fetching.http import parse_retry_after
 from monitor.fetching.urls import is_http_url
+from monitor.matching.reasons import reason
 from monitor.matching.text import one_line
 from storage.records import AlertRow
 
@@ -52,8 +53,9 @@ def describe(row: AlertRow) -> dict[str, Any]:
         "outlet_count": row.outlet_count, "outlets": [one_line(o, 100) for o in row.outlets],
         "first_outlet": one_line(row.first_outlet, 100), "first_seen_at": row.first_seen_at,
         "agency": row.agency, "language": row.language,
-        "topics": [{"topic": t.topic, "score": t.score, "matched": list(t.matched)}
-                   for t in row.topics],
+        "topics": [{"topic": t.topic, "score": t.score, "matched": list(t.matched),
+                    "state": t.state, "probability": t.probability,
+                    "reason": one_line(reason(t), 500)} for t in row.topics],
         "published_at": row.published_at, "lede": messages.lede(row.text),
         "why": messages.explain_topics(row.topics, row.headline),
     }

@@ -77,21 +77,24 @@ def _term(raw: str) -> str:
 
 
 def explain_topics(topics: Sequence[TopicHit], headline: str) -> list[str]:
-    """Why the story alerted, one plain sentence per topic, e.g. "defections: matched 'sought
-    asylum' in the headline". The one place to swap for a richer explanation."""
+    """Why the story alerted, one plain sentence per topic, e.g. "defections: matched «sought
+    asylum» in the headline; an Iranian diplomat; score 0.93": the spellings the rule matched
+    and where, then the model's strongest evidence and its score (monitor.matching.judge)."""
     title = search_form(headline)
     lines = []
     for hit in topics:
         terms = list(dict.fromkeys(_term(t) for t in hit.matched if _term(t)))[:4]
-        if not terms:
-            lines.append(f"{hit.topic}: matched (score {hit.score:g})")
-            continue
         places: dict[str, list[str]] = {}
         for t in terms:
             place = "headline" if search_form(t) in title else "text"
             places.setdefault(place, []).append(f"«{isolate(t)}»")
-        said = [f"{_and(found)} in the {place}" for place, found in places.items()]
-        lines.append(f"{hit.topic}: matched {'; '.join(said)}")
+        said = [f"matched {_and(found)} in the {place}" for place, found in places.items()]
+        said += [isolate(e) for e in hit.evidence[:2]]
+        if hit.probability is not None:  # the rule's own score means little to a reader
+            said.append(f"score {hit.probability:.2f}")
+        if not said:
+            said.append(f"matched (score {hit.score:g})")
+        lines.append(f"{hit.topic}: {'; '.join(said)}")
     return lines
 
 

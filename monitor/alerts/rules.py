@@ -9,6 +9,7 @@
     languages = ["fa", "en"]       # empty: any
     sources = []                   # source ids; empty: any
     channels = ["slack", "email"]  # disabled channels are skipped
+    possible = false               # true: possible matches too, to the rule's digest channels only
 
 An item asks for an alert on a channel when one rule matches it, it was published within
 `alerts.max_age`, and its source's run is not a first-poll back-fill. Whether the story has
@@ -25,7 +26,7 @@ from typing import Any
 
 from storage.records import AlertRequest, TopicHit
 
-RULE_KEYS = {"name", "topics", "min_score", "languages", "sources", "channels"}
+RULE_KEYS = {"name", "topics", "min_score", "languages", "sources", "channels", "possible"}
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,16 @@ class AlertRule:
     languages: tuple[str, ...]
     sources: tuple[str, ...]
     channels: tuple[str, ...]
+    possible: bool = False  # possible matches (monitor.matching.topics) go to its digest channels
 
-    def matches(self, hits: tuple[TopicHit, ...], language: str | None, source_id: str) -> bool:
+    def matches(self, hits: tuple[TopicHit, ...], language: str | None, source_id: str,
+                state: str = "match") -> bool:
         if self.languages and language not in self.languages:
             return False
         if self.sources and source_id not in self.sources:
             return False
         return any((not self.topics or h.topic in self.topics) and h.score >= self.min_score
-                   for h in hits)
+                   and h.state == state for h in hits)
 
 
 def next_digest(now: datetime, every: float) -> datetime:
@@ -73,13 +76,17 @@ def requests(rules: tuple[AlertRule, ...], channels: dict[str, ChannelPolicy],
         return ()
     out: dict[str, AlertRequest] = {}
     for rule in rules:
-        if not rule.matches(hits, language, source_id):
+        sure = rule.matches(hits, language, source_id)
+        if not sure and not (rule.possible and rule.matches(hits, language, source_id,
+                                                            "possible")):
             continue
         for name in rule.channels:
             policy = channels.get(name)
             if policy is None or not policy.enabled or name in out:
                 continue
             digest = policy.mode == "digest"
+            if not sure and not digest:
+                continue  # a possible match never alerts immediately
             due = next_digest(now, policy.digest_every) if digest else now
             out[name] = AlertRequest(name, due, rule.name, digest)
     return tuple(out.values())
@@ -120,8 +127,11 @@ def load_rules(raw: Any, path: Path, problems: list[str], topics: tuple[str, ...
             problems.append(f"{where}: min_score: expected a number >= 0")
             score = 0
         name = table.get("name", f"rule-{index + 1}")
+        possible = table.get("possible", False)
+        if not isinstance(possible, bool):
+            problems.append(f"{where}: possible: expected true or false")
         if len(problems) > before:
             continue
         out.append(AlertRule(str(name), lists["topics"], float(score), lists["languages"],
-                             lists["sources"], lists["channels"]))
+                             lists["sources"], lists["channels"], possible))
     return tuple(out)

@@ -37,6 +37,7 @@ from monitor.configuration.settings import Settings
 from monitor.configuration.units import parse_duration
 from monitor.fetching.decode import decode_document
 from monitor.matching import dedup
+from monitor.matching.reasons import why_lines
 from monitor.matching.text import one_line, search_form
 from monitor.parsing.extract import precheck
 from monitor.polling.content import refresh_of
@@ -153,6 +154,8 @@ def show(settings: Settings, story_id: int) -> int:
                      one_line(i["title"], 50), i["url"] or ""] for i in one_per_url(items)],
                    headers=["seen", "outlet", "who", "sources", "matched by", "similarity",
                             "status", "title", "url"]))
+    for line in why_lines(items):
+        print(line)
     return 0
 
 

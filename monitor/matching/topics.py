@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from monitor.configuration.lines import locate
-from monitor.matching import rule_parser, rules
+from monitor.matching import judge, reasons, rule_parser, rules
 from monitor.matching.rule_parser import RuleError
 from monitor.matching.rules import Any_, Document, Node, Not, Phrase
 from storage.records import TopicHit
 
-TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context"}
+TOPIC_KEYS = {"name", "description", "rule", "gate", "threshold", "title_weight", "context",
+              "accept", "veto", "possible", "model"}
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}")  # used with fullmatch
 
 
@@ -36,12 +38,27 @@ class Topic:
     title_weight: float
     source: str  # the rule text, for messages
     context: frozenset[str] = frozenset()  # "@alias" labels that qualify but do not score
+    accept: float = 0.6  # the model's probability from which an item belongs to the topic
+    veto: float = 0.3  # ... under which the model overrules a rule hit (kept as possible)
+    possible: float = 0.25  # ... from which it is kept as a possible match (never alerts now)
+    model: bool = True  # False: the rule alone decides, even when weights exist
+
+    @cached_property
+    def clauses(self) -> tuple[tuple[str, Node], ...]:
+        return judge.clauses(self.rule)
 
 
 @dataclass(frozen=True)
 class TopicsConfig:
     topics: tuple[Topic, ...] = ()
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    models: tuple[tuple[str, judge.Weights], ...] = ()  # the second stage, by topic name
+    groups: tuple[Any_, ...] = ()  # the alias groups the rules use (rule-side features)
+
+    def model_of(self, topic: Topic) -> judge.Weights | None:
+        if not topic.model:
+            return None
+        return next((w for name, w in self.models if name == topic.name), None)
 
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.topics)
@@ -76,18 +93,60 @@ def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
 
 
 def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
-             normalised: bool = False) -> list[TopicHit]:
-    """The topics an item belongs to, with score and matched terms (`normalised`: title and
-    text are given in their search form already)."""
+             normalised: bool = False, possible: bool = False) -> list[TopicHit]:
+    """The topics an item belongs to, with score, matched terms and the reason in plain words
+    (`normalised`: title and text are given in their search form already). Topics with a model
+    are decided by its probability, the rule's verdict being one of its features; the others by
+    the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
     out = []
+    shared: dict[str, Any] = {}  # what the models of all topics read (judge.features)
     for topic in config.topics:
-        if not rules.evaluate(topic.rule, doc).matched:
-            continue
-        value, matched = score(topic, doc)
-        if value >= topic.threshold:
-            out.append(TopicHit(topic.name, value, matched))
+        hit = judge_topic(config, topic, doc, language, shared)
+        if hit is not None and (possible or hit.state == "match"):
+            out.append(hit)
     return out
+
+
+def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
+    """The first stage: does the rule match, with what score and spellings."""
+    parts = tuple((name, rules.evaluate(node, doc).matched) for name, node in topic.clauses)
+    if not all(holds for _, holds in parts):
+        return judge.RuleResult(False, 0.0, topic.threshold, (), parts)
+    value, terms = score(topic, doc)
+    return judge.RuleResult(True, value, topic.threshold, terms, parts)
+
+
+def decide(topic: Topic, rule_hit: bool, probability: float) -> str | None:
+    """The rule proposes, the model disposes: a rule hit stands unless the model's probability
+    is under `veto` (then it is only possible); without a rule hit the model alone must reach
+    `accept`. Between `possible` and the bar: possible."""
+    bar = topic.veto if rule_hit else topic.accept
+    if probability >= bar:
+        return "match"
+    return "possible" if probability >= min(topic.possible, bar) or rule_hit else None
+
+
+def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
+                shared: dict[str, Any] | None = None) -> TopicHit | None:
+    """One topic's verdict on a document (None: not even possible)."""
+    result = rule_result(topic, doc)
+    matched, value, terms = result.matched, result.score, result.terms
+    weights = config.model_of(topic)
+    if weights is None:
+        if not matched or value < topic.threshold - 1:
+            return None
+        state = "match" if value >= topic.threshold else "possible"
+        return reasons.hit(topic.name, state, value, terms, doc, None, ())
+    feats = judge.features(doc, result if weights.rules else None, config.groups, language,
+                           shared)
+    verdict = judge.verdict(weights, feats)
+    rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
+    decided = decide(topic, rule_hit, verdict.probability)  # decides alone (the ablation)
+    if decided is None:
+        return None
+    return reasons.hit(topic.name, decided, value, terms, doc, verdict.probability,
+                       verdict.evidence)
 
 
 def gate(config: TopicsConfig, title: str, summary: str, language: str = "") -> str | None:
@@ -135,7 +194,10 @@ def load(data: dict[str, Any], path: Path, problems: list[str]) -> TopicsConfig:
     names = [t.name for t in topics]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{path}: topic '{name}': name used twice")
-    return TopicsConfig(tuple(topics), tuple(aliases.items()))
+    models = judge.load_weights()
+    return TopicsConfig(tuple(topics), tuple(aliases.items()),
+                        tuple((t.name, models[t.name]) for t in topics if t.name in models),
+                        judge.all_groups([t.rule for t in topics], aliases))
 
 
 def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path,
@@ -174,9 +236,29 @@ def _topic(raw: Any, index: int, aliases: dict[str, tuple[str, ...]], path: Path
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             problems.append(f"{where}: {key}: expected a number >= 0")
         numbers[key] = float(value) if isinstance(value, int | float) else default
+    accept, veto, possible, model = _judgement(raw, where, problems)
     if len(problems) > before:
         return None
     return Topic(name=str(name), description=str(raw.get("description", "")),
                  rule=compiled["rule"], gate=compiled["gate"], threshold=numbers["threshold"],
                  title_weight=numbers["title_weight"], source=str(raw["rule"]),
+                 accept=accept, veto=veto, possible=possible, model=model,
                  context=frozenset(f"@{c}" for c in context))
+
+
+def _judgement(raw: dict[str, Any], where: str,
+               problems: list[str]) -> tuple[float, float, float, bool]:
+    """`accept`, `veto` and `possible` (probabilities of the model), `model` (use it at all)."""
+    numbers = {}
+    for key, default in (("accept", 0.6), ("veto", 0.3), ("possible", 0.25)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            problems.append(f"{where}: {key}: expected a probability between 0 and 1")
+            value = default
+        numbers[key] = float(value)
+    if numbers["possible"] > numbers["accept"]:
+        problems.append(f"{where}: possible: must not be above accept")
+    model = raw.get("model", True)
+    if not isinstance(model, bool):
+        problems.append(f"{where}: model: expected true or false")
+    return numbers["accept"], numbers["veto"], numbers["possible"], model is not False

@@ -49,7 +49,7 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
         language=language, search_title=search_title, search_text=search_text,
         agency=wire.agency_of(dedup.paragraphs(body)),
         topics=tuple(topics.classify(config, search_title, search_text, language,
-                                     normalised=True)),
+                                     normalised=True, possible=True)),
         fingerprint=dedup.fingerprint(body))
 
 

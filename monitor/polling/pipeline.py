@@ -197,7 +197,7 @@ def _gate(gate: Gate, source: SourceConfig,
             link = (p.entry.link or "").strip()
             problem = url_problem(link) if link.lower().startswith(("http:", "https:")) else None
             reason = f"link refused: {problem}" if problem else "no http(s) link"
-        elif source.gated and gate.check(p.entry.title, p.entry.summary) is None:
+        elif source.gated and gate.check(p.entry.title, p.entry.summary, source.language) is None:
             reason = "gate: no gate term in title or summary"
         paired.append((p, reason))
     return paired, [p for p, reason in paired if reason is None]

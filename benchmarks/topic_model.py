@@ -1,0 +1,181 @@
+"""Labelled items, their features, grouped folds and the training of the topic model
+(monitor.matching.judge), in pure Python; used by `make train` and by the evaluation
+(benchmarks.topics).
+
+Training is logistic regression by AdaGrad over binary hashed features, with L2 shrinkage,
+a fixed number of epochs and a seeded order: the same data gives the same weights. Positives
+are weighted up to balance each topic's classes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.matching import judge
+from monitor.matching.rules import Document
+from monitor.matching.text import search_form
+from monitor.matching.topics import TopicsConfig, rule_result
+
+EPOCHS = 12
+RATE = 0.05
+L2 = 1e-4
+SEED = 15
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    language: str
+    source: str
+    title: str
+    text: str
+    labels: frozenset[str]
+    ambiguous: bool
+
+    def words(self) -> frozenset[str]:
+        """The words that identify the story: the first 80 words of 4 letters or more of the
+        title and text."""
+        return frozenset(re.findall(r"\w{4,}", search_form(f"{self.title} {self.text}"))[:80])
+
+
+def stories(items: list[Item], overlap: float = 0.25) -> list[int]:
+    """A story number per item: items whose opening words overlap by `overlap` (Jaccard) or
+    more are one story, transitively (copies, rewrites and follow-ups of one story)."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    words = [it.words() for it in items]
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            if not words[i] or not words[j]:
+                continue
+            if len(words[i] & words[j]) / len(words[i] | words[j]) >= overlap:
+                parent[root(j)] = root(i)
+    return [root(i) for i in range(len(items))]
+
+
+class DataMissing(Exception):
+    pass
+
+
+def load_dev(folder: Path) -> list[Item]:
+    """The real development set: en.jsonl and fa.jsonl of `folder`."""
+    files = [folder / "en.jsonl", folder / "fa.jsonl"]
+    if not all(f.is_file() for f in files):
+        raise DataMissing(f"{folder}: no en.jsonl and fa.jsonl here (the development set is "
+                          "kept outside the repository, in ../shared/relevance-dev)")
+    out = []
+    for f in files:
+        for line in f.read_text("utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                out.append(Item(r["id"], r["lang"], r["source"], r["title"] or "", r["text"] or "",
+                                frozenset(r["labels"]), bool(r["ambiguous"])))
+    return out
+
+
+def load_own(path: Path) -> list[Item]:
+    """One of the project's own written sets (tests/data/topics_*.json)."""
+    items = json.loads(path.read_text("utf-8"))["items"]
+    return [Item(r["id"], r["language"], path.stem, r["title"], r["text"],
+                 frozenset(r["labels"]), False) for r in items]
+
+
+def document(item: Item) -> Document:
+    """The document the analysis builds (search forms, as monitor.polling.analysis passes them)."""
+    return Document.of(search_form(item.title), search_form(item.text), item.language,
+                       normalised=True)
+
+
+def item_features(config: TopicsConfig, item: Item, with_rules: bool) -> dict[str, judge.Features]:
+    doc = document(item)
+    shared: dict[str, Any] = {}
+    out = {}
+    for topic in config.topics:
+        rule = rule_result(topic, doc) if with_rules else None
+        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared)
+    return out
+
+
+def train(rows: list[tuple[judge.Features, bool]], with_rules: bool) -> judge.Weights:
+    """Logistic regression by AdaGrad on binary features; deterministic."""
+    table = [0.0] * judge.SIZE
+    squares = [1e-8] * judge.SIZE
+    bias, bias_sq = 0.0, 1e-8
+    positives = sum(1 for _, y in rows if y)
+    up = (len(rows) - positives) / max(1, positives)  # balance the classes
+    order = list(range(len(rows)))
+    rng = random.Random(SEED)
+    for _ in range(EPOCHS):
+        rng.shuffle(order)
+        for i in order:
+            feats, y = rows[i]
+            logit = bias + sum(table[h] for h in feats)
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+            g = (p - (1.0 if y else 0.0)) * (up if y else 1.0)
+            bias_sq += g * g
+            bias -= RATE * g / math.sqrt(bias_sq)
+            for h in feats:
+                gh = g + L2 * table[h]
+                squares[h] += gh * gh
+                table[h] -= RATE * gh / math.sqrt(squares[h])
+    return judge.Weights(bias, array("f", table), with_rules)
+
+
+def train_all(config: TopicsConfig, items: list[Item], with_rules: bool,
+              cache: dict[tuple[str, bool], dict[str, judge.Features]] | None = None,
+              ) -> dict[str, judge.Weights]:
+    feats = [_cached(config, it, with_rules, cache) for it in items]
+    return {t.name: train([(f[t.name], t.name in it.labels) for f, it in zip(feats, items,
+                                                                           strict=True)],
+                          with_rules)
+            for t in config.topics}
+
+
+def _cached(config: TopicsConfig, item: Item, with_rules: bool,
+            cache: dict[tuple[str, bool], dict[str, judge.Features]] | None,
+            ) -> dict[str, judge.Features]:
+    if cache is None:
+        return item_features(config, item, with_rules)
+    key = (item.id, with_rules)
+    if key not in cache:
+        cache[key] = item_features(config, item, with_rules)
+    return cache[key]
+
+
+def folds(items: list[Item], k: int = 5) -> list[int]:
+    """A fold number per item: stratified by language and labels, one story's items together."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, story in enumerate(stories(items)):
+        groups[str(story)].append(i)
+    strata: dict[str, list[str]] = defaultdict(list)
+    for name, members in groups.items():
+        first = items[members[0]]
+        strata[f"{first.language}|{','.join(sorted(first.labels))}"].append(name)
+    out = [0] * len(items)
+    rng = random.Random(SEED)
+    sizes = [0] * k
+    for stratum in sorted(strata):
+        names = sorted(strata[stratum])
+        rng.shuffle(names)
+        here = [0] * k
+        for name in sorted(names, key=lambda n: -len(groups[n])):
+            fold = min(range(k), key=lambda f: (here[f], sizes[f], f))
+            here[fold] += len(groups[name])
+            for i in groups[name]:
+                out[i] = fold
+            sizes[fold] += len(groups[name])
+    return out

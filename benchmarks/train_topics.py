@@ -1,0 +1,50 @@
+"""`make train`: fit the topic model (monitor.matching.judge) on the real development set and the
+project's written dev set, and write monitor/matching/judge_weights.bin (numbers only, no text).
+
+    python -m benchmarks.train_topics --data ../shared/relevance-dev
+
+Deterministic: the same data and topics.toml give the same file. Report the model's quality by
+cross-validation (python -m benchmarks.topics), never on these items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks import topic_model
+from benchmarks.topic_model import DataMissing
+from monitor.configuration.sources import load_topics
+from monitor.matching import judge
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "relevance-dev")
+    ap.add_argument("--topics", type=Path, default=REPO / "config" / "topics.toml")
+    ap.add_argument("--out", type=Path, default=judge.WEIGHTS_FILE)
+    args = ap.parse_args(argv)
+    try:
+        items = [it for it in topic_model.load_dev(args.data) if not it.ambiguous]
+    except DataMissing as exc:
+        print(f"benchmarks.train_topics: {exc}", file=sys.stderr)
+        return 2
+    problems: list[str] = []
+    config = load_topics(args.topics, problems)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    items += topic_model.load_own(REPO / "tests" / "data" / "topics_dev.json")
+    models = topic_model.train_all(config, items, True)
+    blob = judge.dump(models)
+    args.out.write_bytes(blob)
+    print(f"{len(items)} items, topics {', '.join(sorted(models))}: {len(blob):,} bytes "
+          f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
