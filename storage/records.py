@@ -162,7 +162,8 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A story's representative, offered to the matcher."""
+    """A member of a story in the window (its representative or another copy), offered to the
+    matcher with its stored text, which the matcher reads only to verify a close estimate."""
 
     story_id: int
     item_id: int
@@ -170,6 +171,8 @@ class Candidate:
     shingle_count: int
     minhash: bytes | None
     lead_minhash: bytes | None
+    text: str | None = None
+    is_representative: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ class MatchDecision:
 class StoryMatcher(Protocol):
     """Decides, inside the write transaction, which candidate story a new item is a copy of."""
 
-    def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None: ...
+    def choose(self, item: Fingerprint, candidates: list[Candidate],
+               text: str | None = None) -> MatchDecision | None: ...
 
     def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
         """The LSH keys of stored signatures (to take an item out of the index)."""

@@ -1,0 +1,90 @@
+"""Exact verification of a near-duplicate candidate on the two stored texts.
+
+MinHash estimates of containment overshoot when one text is much longer than the other, and a
+light rewrite (words swapped, sentences shortened) keeps only 40-70 % of its source's shingles,
+under any threshold that also keeps distinct articles apart. Both are settled here, on the texts
+themselves, paragraph by paragraph:
+
+* ``containment``: the exact share of the smaller text's shingles found in the larger one;
+* ``novel``: the share of the smaller text (by shingles) in paragraphs that have almost nothing
+  in the larger one. A rewrite changes every paragraph a little; a distinct article that reuses
+  background paragraphs verbatim has whole paragraphs of its own (its news), so it is novel
+  where a rewrite is not, whatever the containment says;
+* ``lead``: whether the smaller text's first paragraph is found in the larger one (the news a
+  rewrite keeps).
+
+Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.matching import wire
+from monitor.matching.text import search_form, words
+
+MIN_PARAGRAPH_WORDS = 8
+NOVEL_BELOW = 0.3  # a paragraph with less of its shingles in the other text is its own
+SHINGLE_WORDS = 2  # word pairs: stricter than the index's character shingles
+
+
+@dataclass(frozen=True)
+class Alignment:
+    containment: float  # exact, smaller text in the larger
+    novel: float  # share of the smaller text in paragraphs of its own
+    lead: bool  # the smaller text's first paragraph is found in the larger
+    ratio: float  # larger / smaller, in shingles
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Thresholds of the verified verdicts (chosen on tests/data/related_pairs.json)."""
+
+    confirm: float = 0.8  # an estimate-only copy must contain this much, exactly
+    confirm_novel: float = 0.15  # and have no more of its own than this
+    rewrite: float = 0.4  # a rewrite the estimate missed: at least this much contained
+    rewrite_novel: float = 0.1  # and almost no paragraph of its own
+
+
+def _paragraph_shingles(text: str) -> list[set[str]]:
+    lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
+    out = []
+    for line in lines:
+        tokens = words(search_form(line))
+        if len(tokens) < MIN_PARAGRAPH_WORDS:
+            continue
+        out.append({" ".join(tokens[i:i + SHINGLE_WORDS])
+                    for i in range(len(tokens) - SHINGLE_WORDS + 1)})
+    return out
+
+
+def align(a: str, b: str) -> Alignment:
+    """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other."""
+    pa, pb = _paragraph_shingles(a), _paragraph_shingles(b)
+    sa, sb = set().union(*pa), set().union(*pb)
+    if not sa or not sb:
+        return Alignment(0.0, 1.0, False, 0.0)
+    small, large = (pa, sb) if len(sa) <= len(sb) else (pb, sa)
+    total = found = novel = 0
+    lead = False
+    for index, shingles in enumerate(small):
+        inside = len(shingles & large)
+        share = inside / len(shingles)
+        total += len(shingles)
+        found += inside
+        if share < NOVEL_BELOW:
+            novel += len(shingles)
+        elif index == 0:
+            lead = True
+    return Alignment(round(found / total, 4), round(novel / total, 4), lead,
+                     round(max(len(sa), len(sb)) / min(len(sa), len(sb)), 3))
+
+
+def confirms(al: Alignment, v: Verdicts = Verdicts()) -> bool:
+    """An estimate that says "copy" by containment alone, checked on the texts."""
+    return al.containment >= v.confirm and al.novel <= v.confirm_novel
+
+
+def is_rewrite(al: Alignment, v: Verdicts = Verdicts()) -> bool:
+    """A light rewrite: every paragraph partly found, the lead among them."""
+    return al.lead and al.containment >= v.rewrite and al.novel <= v.rewrite_novel
