@@ -227,16 +227,15 @@ def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_te
     Jaccard or a matching lead decide from the signatures; containment alone (which overshoots
     when the lengths differ) and rewrites (under every threshold) are settled on the texts."""
     s = scores(item, other)
-    if s.jaccard >= t.jaccard or (s.lead >= t.lead and s.containment >= t.lead_containment):
-        return max(s.jaccard, s.containment)
+    estimate = s.is_copy(t)
     if item_text is None or other_text is None:
-        return s.containment if s.containment >= t.containment else None
+        return max(s.jaccard, s.containment) if estimate else None
     if max(s.containment, s.lead) < PREFILTER:
         return None
     al = verify.align(item_text, other_text)
-    v = verify.Verdicts(confirm=t.containment, rewrite=t.rewrite)
-    if verify.is_rewrite(al, v) or (s.containment >= t.containment and verify.confirms(al, v)):
-        return al.containment
+    v = verify.Verdicts(rewrite=t.rewrite)
+    if (estimate and not verify.shares_background(al, v)) or verify.is_rewrite(al, v):
+        return max(al.containment, s.jaccard, s.containment)
     return None
 
 
