@@ -2,10 +2,11 @@
 
 Every item with text gets a fresh signature; the band index is rebuilt from the members of
 stories inside the window; and every copy that joined its story as a near-duplicate is checked
-again against the representative and the members before it. A copy that no longer matches is detached into a story of its
-own, and the detach is written to `story_events`. Story ids are never renumbered and stories are
-never merged here. Work is done in batches, each its own transaction, so the daemon can keep
-writing (it may miss a match against a story whose bands are being rebuilt).
+again against the representative and the members before it. A copy that no longer matches is
+detached into a story of its own, and the detach is written to `story_events`. Story ids are
+never renumbered and stories are never merged here. Work is done in batches, each its own
+transaction, so the daemon can keep writing (it may miss a match against a story whose bands
+are being rebuilt).
 """
 
 from __future__ import annotations

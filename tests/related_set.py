@@ -197,9 +197,9 @@ def _docs_of(e: dict[str, Any], neg: dict[str, Any], index: int) -> list[Doc]:
     for lang, a_t, common, b_t, b_common, bg, swaps in (
             ("en", EN_A, EN_COMMON, EN_B, EN_B_COMMON, EN_BG, EN_SWAPS),
             ("fa", FA_A, FA_COMMON, FA_B, FA_B_COMMON, FA_BG, FA_SWAPS)):
-        a = _fill(a_t[e["kind"]], e) + [e[f"detail_{lang}"]] + _fill(common, e)
+        a = [*_fill(a_t[e["kind"]], e), e[f"detail_{lang}"], *_fill(common, e)]
         b = _fill(b_t[e["kind"]] + b_common, e)
-        n = _fill(a_t[neg["kind"]], other) + [neg[f"detail_{lang}"]] + _fill(common, other)
+        n = [*_fill(a_t[neg["kind"]], other), neg[f"detail_{lang}"], *_fill(common, other)]
         title = e[f"person_{lang}"] if e["kind"] == "defection" else e[f"city_{lang}"]
         lead = 0.0 if lang == "fa" else 1.0  # Persian outlets first, an hour ahead
         parts = [("a", a, lead), ("rw", _rewrite(a, swaps), lead + 0.5), ("b", b, lead + 2),

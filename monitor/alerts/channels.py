@@ -55,9 +55,22 @@ def describe(row: AlertRow) -> dict[str, Any]:
     }
 
 
+def _related_lead(payload: str | None) -> str:
+    """ "Now also reported by X in Persian, 1 h earlier" (a related story rolled up)."""
+    p = json.loads(payload or "{}")
+    language = {"fa": "Persian", "en": "English"}.get(p.get("language") or "", "")
+    ahead = int(p.get("earlier_s") or 0)
+    when = (f", {round(abs(ahead) / 3600, 1):g} h {'earlier' if ahead > 0 else 'later'}"
+            if abs(ahead) >= 600 else "")
+    return (f"Now also reported by {one_line(str(p.get('outlet') or '?'), 100)}"
+            f"{' in ' + language if language else ''}{when}")
+
+
 def _lead(row: AlertRow) -> str:
     if row.kind.startswith("pickup:"):
         return f"Now carried by {row.outlet_count} outlets"
+    if row.kind.startswith("related:"):
+        return _related_lead(row.payload)
     if row.kind == "test":
         return "Test alert"
     if row.kind.startswith("operator:"):

@@ -50,6 +50,7 @@ INSTITUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "intelligence_ministry": (("intelligence ministry", "ministry of intelligence"),
                               ("وزارت اطلاعات",)),
     "state_tv": (("state television", "irib", "state broadcaster"), ("صداوسیما", "صدا و سیما")),
+    "interior_ministry": (("interior ministry", "ministry of interior"), ("وزارت کشور",)),
     "evin": (("evin",), ("اوین",)),
     "central_bank": (("central bank",), ("بانک مرکزی",)),
     "embassy": (("embassy",), ("سفارت",)),

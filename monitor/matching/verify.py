@@ -18,6 +18,7 @@ Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are l
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from monitor.matching import wire
@@ -26,6 +27,7 @@ from monitor.matching.text import search_form, words
 MIN_PARAGRAPH_WORDS = 8
 NOVEL_BELOW = 0.3  # a paragraph with less of its shingles in the other text is not a copy's
 OWN_BELOW = 0.1  # and under this, a paragraph of its own (not even an edited copy)
+REPEATED = 3  # paragraphs of one text that share a shingle: a template, left out
 SHINGLE_CHARS = 9  # longer than the index's five: a paragraph shares them only with its copies
 
 
@@ -50,7 +52,10 @@ class Verdicts:
     rewrite_novel: float = 0.1  # and almost no paragraph of its own
 
 
-def _paragraph_shingles(text: str) -> list[set[str]]:
+def _paragraph_shingles(text: str) -> list[tuple[set[str], int]]:
+    """Each long enough paragraph's shingles, without those found in `REPEATED` or more
+    paragraphs of the same text (a template sentence says nothing about the story: it is
+    neither found nor missed), and how many it had."""
     lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
     out = []
     for line in lines:
@@ -60,28 +65,30 @@ def _paragraph_shingles(text: str) -> list[set[str]]:
         compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
         out.append({compact[i:i + SHINGLE_CHARS]
                     for i in range(max(1, len(compact) - SHINGLE_CHARS + 1))})
-    return out
+    seen = Counter(sh for shingles in out for sh in shingles)
+    return [({sh for sh in shingles if seen[sh] < REPEATED}, len(shingles)) for shingles in out]
 
 
 def align(a: str, b: str) -> Alignment:
     """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other."""
     pa, pb = _paragraph_shingles(a), _paragraph_shingles(b)
-    sa, sb = set().union(*pa), set().union(*pb)
+    sa: set[str] = set().union(*(p for p, _ in pa))
+    sb: set[str] = set().union(*(p for p, _ in pb))
     if not sa or not sb:
         return Alignment(0.0, 1.0, False, 0.0)
     small, large = (pa, sb) if len(sa) <= len(sb) else (pb, sa)
     total = found = novel = own = own_size = 0
     lead = False
-    for index, shingles in enumerate(small):
+    for index, (shingles, size) in enumerate(small):
         inside = len(shingles & large)
-        share = inside / len(shingles)
-        total += len(shingles)
+        share = inside / size
+        total += size
         found += inside
         if share < OWN_BELOW:
             own += 1
-            own_size += len(shingles)
+            own_size += size
         if share < NOVEL_BELOW:
-            novel += len(shingles)
+            novel += size
         elif index == 0:
             lead = True
     return Alignment(round(found / total, 4), round(novel / total, 4), lead,
