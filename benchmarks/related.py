@@ -155,13 +155,40 @@ def run(use_model: bool = True, subset: int | None = None) -> list[str]:
     return lines
 
 
+def dedup_set() -> list[str]:
+    """The wire-copy set (tests/dedup_set.py), pairwise: the estimates alone and the verdict."""
+    import importlib
+
+    from tests.dedup_set import labelled_docs, labelled_pairs
+
+    docs = labelled_docs()  # the test's own boilerplate model (a test module: not type-checked)
+    boiler = importlib.import_module("tests.test_dedup")._template_boilerplate(docs)
+    fps = {d.id: dedup.fingerprint(d.text, boiler[d.template]) for d in docs}
+    old, new = Counter[str](), Counter[str]()
+    for a, b, label, _ in labelled_pairs(docs):
+        for counts, copy in (
+                (old, dedup.scores(fps[a.id], fps[b.id]).is_copy(dedup.Thresholds())),
+                (new, dedup.judge(fps[a.id], fps[b.id], a.text, b.text) is not None)):
+            counts["tp" if copy and label else "fp" if copy else "fn" if label else "tn"] += 1
+    return [Scores(c["tp"], c["fp"], c["fn"]).line(name)
+            for name, c in (("wire/old", old), ("wire/verdict", new))]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-model", action="store_true")
     ap.add_argument("--subset", type=int)
     args = ap.parse_args(argv)
-    for line in run(not args.no_model, args.subset):
+    lines = run(not args.no_model, args.subset)
+    if not args.subset:
+        lines += dedup_set()
+        if not args.no_model and embed.available():
+            lines += ["without the model:", *run(False)[2:6]]
+    for line in lines:
         print(line)
+    out = ROOT / "benchmarks" / "results" / "related.txt"
+    if not args.subset and out.parent.is_dir():
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -28,7 +28,7 @@ from monitor.polling.content import refreshed
 from monitor.service.app import open_store, utc_now
 from monitor.workers import WorkerPool
 from storage.queries import EXPORT_COLUMNS
-from storage.records import iso
+from storage.records import StoryLink, iso
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"[^"]*"|\S+')
@@ -104,6 +104,7 @@ def show(settings: Settings, story_id: int) -> int:
     store = open_store(settings)
     try:
         story, items = store.story(story_id)
+        links = store.story_links(story_id)
     finally:
         store.close()
     print(f"story {story['id']}: {story['headline']}")
@@ -116,7 +117,21 @@ def show(settings: Settings, story_id: int) -> int:
                      one_line(i["title"], 50), i["url"] or ""] for i in items],
                    headers=["seen", "outlet", "matched by", "similarity", "status", "title",
                             "url"]))
+    _print_links(links)
     return 0
+
+
+def _print_links(links: list[StoryLink]) -> None:
+    """Related stories: the same event in other words or in the other language."""
+    if not links:
+        return
+    print("related stories (linked, not merged):")
+    print(tabulate([[lnk.other_story_id, lnk.kind, f"{lnk.score:.2f}", lnk.other_first_seen_at,
+                     lnk.other_first_outlet, lnk.other_languages,
+                     ", ".join(json.loads(lnk.evidence).get("anchors", [])[:6]),
+                     one_line(lnk.other_headline, 50)] for lnk in links],
+                   headers=["story", "kind", "score", "first seen", "first outlet",
+                            "languages", "shared anchors", "headline"]))
 
 
 def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None,

@@ -11,8 +11,8 @@ story is related to. Links are never merges: copies are the dedup stage's busine
   their content words, or the cosine of the embeddings when both have one;
 * other language (``translation``): the embeddings' mutual nearest neighbours among the window's
   items of the two languages, the best ahead of the second by `margin`, over `cosine`, and at
-  least `min_anchors` shared anchors. Without the model: only when `no_model_anchors` anchors
-  are shared, a place and a number among them.
+  least `min_anchors` shared anchors. Without the model: the story sharing the most anchors, at
+  least `no_model_anchors` with a place and a number among them.
 
 Thresholds were chosen on tests/data/related_events.json (see benchmarks/related.py).
 """
@@ -36,8 +36,8 @@ def features(title: str, text: str, language: str, *,
 @dataclass(frozen=True)
 class Linker:
     min_anchors: int = 2
-    terms: float = 0.3  # content-word overlap (shared / the smaller list), same language
-    same_cosine: float = 0.9  # embedding cosine, same language
+    terms: float = 0.22  # content-word overlap (shared / the smaller list), same language
+    same_cosine: float = 0.93  # embedding cosine, same language (without enough shared words)
     cosine: float = 0.8  # embedding cosine floor, across languages
     margin: float = 0.005  # the partner ahead of the second best
     no_model_anchors: int = 3
@@ -98,9 +98,9 @@ class Linker:
             kinds = {a.split(":", 1)[0] for a in shared}
             if len(shared) >= self.no_model_anchors and {"place", "num"} <= kinds:
                 found.append((len(shared), c, shared))
-        if len(found) != 1:  # none, or no single partner
+        if not found:
             return None
-        n, c, shared = found[0]
+        n, c, shared = max(found, key=lambda t: (t[0], -t[1].story_id))  # ties: the earliest
         return LinkDecision(c.story_id, "translation", float(n), _evidence(shared, {}))
 
 
