@@ -82,6 +82,24 @@ def terms(title: str, text: str) -> tuple[str, ...]:
     return tuple(w for w, _ in counts.most_common(TERMS))
 
 
+GENERIC = frozenset({"place:tehran"})  # the capital: in nearly every story, says little
+
+
+def specific(shared: set[str]) -> set[str]:
+    """Shared anchors that single an event out: numbers (not years), names, places other than
+    the capital (institutions, years and the capital are shared by every story of a kind)."""
+    return {a for a in shared if a.split(":", 1)[0] in ("num", "name", "place")
+            and a not in GENERIC and not _year(a)}
+
+
+def _year(anchor: str) -> bool:
+    """A Solar Hijri (13xx, 14xx) or Gregorian (19xx, 20xx) year."""
+    if not anchor.startswith("num:"):
+        return False
+    n = int(anchor[4:])
+    return 1300 <= n <= 1499 or 1900 <= n <= 2099
+
+
 def strong(shared: set[str]) -> set[str]:
     """Shared anchors that say something about the event (weekdays only support them)."""
     return {a for a in shared if not a.startswith("day:")}

@@ -7,12 +7,13 @@ write transaction, which earlier stories (their first items, within the link win
 story is related to. Links are never merges: copies are the dedup stage's business.
 
 * same language (``same_event``): at least `min_anchors` shared anchors that say something
-  (places, institutions, numbers, names: not weekdays), and a text similarity: the overlap of
+  (places, institutions, numbers, names: not weekdays), one of them specific (a number, a name,
+  a place other than the capital: `anchors.specific`), and a text similarity: the overlap of
   their content words, or the cosine of the embeddings when both have one;
 * other language (``translation``): the embeddings' mutual nearest neighbours among the window's
   items of the two languages, the best ahead of the second by `margin`, over `cosine`, and at
-  least `min_anchors` shared anchors. Without the model: the story sharing the most anchors, at
-  least `no_model_anchors` with a place and a number among them.
+  least `min_anchors` shared anchors, one specific. Without the model: the story sharing the
+  most anchors, at least `no_model_anchors` with a number (not a year) among them.
 
 Thresholds were chosen on tests/data/related_events.json (see benchmarks/related.py).
 """
@@ -57,7 +58,7 @@ class Linker:
 
     def _same_event(self, item: RelatedFeatures, c: LinkCandidate) -> LinkDecision | None:
         shared = anchors.strong(set(item.anchors) & set(c.features.anchors))
-        if len(shared) < self.min_anchors:
+        if len(shared) < self.min_anchors or not anchors.specific(shared):
             return None
         scores = {"terms": round(_overlap(item.terms, c.features.terms), 4)}
         if item.embedding is not None and c.features.embedding is not None:
@@ -85,7 +86,7 @@ class Linker:
         if rivals and max(rivals) >= top:  # not mutual: the partner has a nearer neighbour
             return None
         shared = anchors.strong(set(item.anchors) & set(partner.features.anchors))
-        if len(shared) < self.min_anchors:
+        if len(shared) < self.min_anchors or not anchors.specific(shared):
             return None
         return LinkDecision(partner.story_id, "translation", top, _evidence(
             shared, {"cosine": round(top, 4), "margin": round(top - second, 4)}))
@@ -95,8 +96,8 @@ class Linker:
         found = []
         for c in others:
             shared = anchors.strong(set(item.anchors) & set(c.features.anchors))
-            kinds = {a.split(":", 1)[0] for a in shared}
-            if len(shared) >= self.no_model_anchors and {"place", "num"} <= kinds:
+            kinds = {a.split(":", 1)[0] for a in anchors.specific(shared)}
+            if len(shared) >= self.no_model_anchors and "num" in kinds:
                 found.append((len(shared), c, shared))
         if not found:
             return None
