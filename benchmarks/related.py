@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.subset:
         lines += dedup_set()
         if not args.no_model and embed.available():
-            lines += ["without the model:", *run(False)[2:6]]
+            lines += ["without the model:", *run(False)[3:6]]
     for line in lines:
         print(line)
     out = ROOT / "benchmarks" / "results" / "related.txt"

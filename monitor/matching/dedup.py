@@ -10,10 +10,13 @@ dropped) and cut into shingles. Two MinHash signatures are made with the same pe
   truncated copies whose full-text Jaccard is low.
 
 Band keys (LSH) are 47-bit hashes of the band number and the band's rows (six bytes each in
-SQLite). Only story representatives are indexed (storage.stories); a candidate is accepted when
-its estimated Jaccard is high, or when the smaller text is mostly contained in the larger one
-(a cut copy, or an update with paragraphs added). Thresholds and the shingle kind were chosen
-by measurement on tests/data (see benchmarks/shingles.py and the README).
+SQLite). Every member of a story in the window is indexed (storage.stories), with extra
+low-threshold bands for light rewrites; `judge` accepts a candidate when its estimated Jaccard is
+high, or when the smaller text is mostly contained in the larger one (a cut copy, or an update
+with paragraphs added), unless the stored texts show a distinct article that reuses background;
+or, on the texts, when it is a light rewrite (monitor.matching.verify). Thresholds and the
+shingle kind were chosen by measurement on tests/data (see benchmarks/shingles.py,
+benchmarks/related.py and the README).
 """
 
 from __future__ import annotations

@@ -5,15 +5,18 @@ light rewrite (words swapped, sentences shortened) keeps only 40-70 % of its sou
 under any threshold that also keeps distinct articles apart. Both are settled here, on the texts
 themselves, paragraph by paragraph:
 
-* ``containment``: the exact share of the smaller text's shingles found in the larger one;
-* ``novel``: the share of the smaller text (by shingles) in paragraphs that have almost nothing
+* ``containment``: the exact share of the smaller text's shingles (nine characters, spaces left
+  out) found in the larger one;
+* ``own``/``own_share``: the smaller text's paragraphs with almost nothing (under `OWN_BELOW`)
   in the larger one. A rewrite changes every paragraph a little; a distinct article that reuses
-  background paragraphs verbatim has whole paragraphs of its own (its news), so it is novel
-  where a rewrite is not, whatever the containment says;
-* ``lead``: whether the smaller text's first paragraph is found in the larger one (the news a
-  rewrite keeps).
+  background paragraphs verbatim has whole paragraphs of its own (its news): two or more, 30 %
+  of its text, and it is not a copy, whatever the estimates say (`shares_background`);
+* ``novel``, ``lead``: the share under `NOVEL_BELOW`, and whether the first paragraph is found:
+  a light rewrite has (almost) no novel paragraph and keeps its lead (`is_rewrite`).
 
-Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are left out.
+Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are left out, and so
+are shingles found in `REPEATED` or more paragraphs of one text (a template sentence counts as
+neither found nor missed).
 """
 
 from __future__ import annotations
