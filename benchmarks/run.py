@@ -3,6 +3,7 @@
     extraction      worker-pool extraction throughput vs in-process, heavy pages (pages/s)
     analysis_cost   text analysis (topics with the model) per article, heavy pages (ms)
     shingles        dedup precision/recall per shingle kind on the labelled set
+    related         rewrites and related links (same event, fa<->en) per kind, cost per item
     dedup_index     dedup lookup + insert per item at growing index sizes
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
@@ -29,6 +30,7 @@ STEPS = [
     ["benchmarks.extraction"],
     ["benchmarks.analysis_cost"],
     ["benchmarks.shingles"],
+    ["benchmarks.related"],
     ["benchmarks.dedup_index", "--sizes",
      "10000,100000" if os.environ.get("BENCH_QUICK") else "10000,100000,1000000"],
     ["benchmarks.alert_latency"],

@@ -116,7 +116,7 @@ def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
 
 EXPORT_COLUMNS = ("id", "story_id", "source_id", "outlet", "first_seen_at", "published_at",
                   "language", "title", "url", "canonical_url", "agency", "match_kind",
-                  "status", "topics", "text")
+                  "status", "topics", "related", "text")
 
 
 def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
@@ -130,6 +130,9 @@ def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
             "i.language, i.title, i.url, i.canonical_url, i.agency, i.match_kind, i.status, "
             "(SELECT group_concat(topic) FROM item_topics t WHERE t.item_id = i.id "
             "AND t.state = 'match') AS topics, "
+            "(SELECT group_concat(l.kind || ':' || CASE WHEN l.story_id = i.story_id "
+            " THEN l.other_story_id ELSE l.story_id END) FROM story_links l "
+            " WHERE i.story_id IN (l.story_id, l.other_story_id)) AS related, "
             f"i.text FROM items i WHERE i.id > ? AND i.status != 'skipped'{extra} "
             "ORDER BY i.id LIMIT ?", [last, *params, batch]).fetchall()
         if not rows:

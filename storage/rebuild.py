@@ -1,11 +1,12 @@
 """Rebuild the dedup index after its parameters changed (shingles, permutations, normaliser).
 
-Every item with text gets a fresh signature; the band index is rebuilt from the representatives
-of stories inside the window; and every copy that joined its story as a near-duplicate is checked
-again against the representative. A copy that no longer matches is detached into a story of its
-own, and the detach is written to `story_events`. Story ids are never renumbered and stories are
-never merged here. Work is done in batches, each its own transaction, so the daemon can keep
-writing (it may miss a match against a story whose bands are being rebuilt).
+Every item with text gets a fresh signature; the band index is rebuilt from the members of
+stories inside the window; and every copy that joined its story as a near-duplicate is checked
+again against the representative and the members before it. A copy that no longer matches is
+detached into a story of its own, and the detach is written to `story_events`. Story ids are
+never renumbered and stories are never merged here. Work is done in batches, each its own
+transaction, so the daemon can keep writing (it may miss a match against a story whose bands
+are being rebuilt).
 
 Resumable: the first transaction writes the `index_rebuild` row, every batch moves its
 `last_item_id` in the same transaction as the batch's bands, and the last one deletes it. A
@@ -59,7 +60,7 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
     while state is None or state["phase"] == "signatures":
         rows = conn.execute(
             "SELECT i.id, i.outlet, i.text, i.story_id, "
-            "(s.indexed = 1 AND s.representative_item_id = i.id) AS represents "
+            "s.indexed = 1 AS represents "
             "FROM items i JOIN stories s ON s.id = i.story_id WHERE i.id > ? "
             "AND i.text IS NOT NULL AND i.text != '' ORDER BY i.id LIMIT ?",
             (last, batch)).fetchall()
@@ -123,12 +124,22 @@ def _stored(conn: sqlite3.Connection, item_id: int) -> Fingerprint | None:
 
 def _still_copy(conn: sqlite3.Connection, matcher: StoryMatcher, item_id: int, story_id: int,
                 rep_id: int) -> bool:
-    item, rep = _stored(conn, item_id), _stored(conn, rep_id)
-    if item is None or rep is None or item.minhash is None:
+    """Still a copy of the representative, or of another member that joined before it."""
+    item = _stored(conn, item_id)
+    if item is None or item.minhash is None:
         return True  # nothing to judge with: leave it where it is
-    candidate = Candidate(story_id, rep_id, rep.word_count, rep.shingle_count, rep.minhash,
-                          rep.lead_minhash)
-    return matcher.choose(item, [candidate]) is not None
+    candidates = []
+    for r in conn.execute("SELECT i.id, i.text FROM items i WHERE i.story_id = ? AND i.id != ? "
+                          "AND (i.id < ? OR i.id = ?)", (story_id, item_id, item_id, rep_id)):
+        other = _stored(conn, r["id"])
+        if other is not None and other.minhash is not None:
+            candidates.append(Candidate(story_id, r["id"], other.word_count, other.shingle_count,
+                                        other.minhash, other.lead_minhash, r["text"],
+                                        r["id"] == rep_id))
+    if not candidates:
+        return True
+    text = conn.execute("SELECT text FROM items WHERE id = ?", (item_id,)).fetchone()[0]
+    return matcher.choose(item, candidates, text) is not None
 
 
 def _detach(conn: sqlite3.Connection, item_id: int, story_id: int, now: datetime) -> None:

@@ -164,7 +164,8 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A story's representative, offered to the matcher."""
+    """A member of a story in the window (its representative or another copy), offered to the
+    matcher with its stored text, which the matcher reads only to verify a close estimate."""
 
     story_id: int
     item_id: int
@@ -172,6 +173,8 @@ class Candidate:
     shingle_count: int
     minhash: bytes | None
     lead_minhash: bytes | None
+    text: str | None = None
+    is_representative: bool = True
 
 
 @dataclass(frozen=True)
@@ -184,11 +187,69 @@ class MatchDecision:
 class StoryMatcher(Protocol):
     """Decides, inside the write transaction, which candidate story a new item is a copy of."""
 
-    def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None: ...
+    def choose(self, item: Fingerprint, candidates: list[Candidate],
+               text: str | None = None) -> MatchDecision | None: ...
 
     def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
         """The LSH keys of stored signatures (to take an item out of the index)."""
         ...
+
+
+@dataclass(frozen=True)
+class RelatedFeatures:
+    """What related-coverage links need of an item that passed the topic stage, computed by the
+    monitor (monitor.matching.related): its anchors (places, institutions, numbers, names,
+    weekdays), its most frequent content words and, with the optional model, its embedding
+    (little-endian float32, normalised)."""
+
+    language: str
+    anchors: tuple[str, ...]
+    terms: tuple[str, ...]
+    embedding: bytes | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkCandidate:
+    """The first item of another story in the link window, offered to the linker."""
+
+    story_id: int
+    item_id: int
+    outlet: str
+    seen_at: str
+    features: RelatedFeatures
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    other_story_id: int
+    kind: str  # same_event | translation
+    score: float
+    evidence: str  # JSON: shared anchors, similarities, margin
+
+
+class StoryLinker(Protocol):
+    """Decides, inside the write transaction, which earlier stories a new story is related to
+    (the same event in other words or in another language): links, never merges."""
+
+    def link(self, item: RelatedFeatures,
+             candidates: list[LinkCandidate]) -> list[LinkDecision]: ...
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """A link as read back, seen from `story_id`: the other story and how they are related."""
+
+    story_id: int
+    other_story_id: int
+    kind: str
+    score: float
+    evidence: str
+    created_at: str
+    other_headline: str
+    other_first_outlet: str
+    other_languages: str
+    other_first_seen_at: str
 
 
 @dataclass(frozen=True)
@@ -201,6 +262,8 @@ class Placement:
     new_story: bool
     outlet_count: int
     muted: bool
+    related_to: int | None = None  # an earlier story this new one is linked to (story_links)
+    related_channels: tuple[str, ...] = ()  # the channels on which that story alerted
 
 
 class PollPolicy(Protocol):
@@ -214,6 +277,10 @@ class PollPolicy(Protocol):
     def rollups(self, placed: Placement) -> tuple[int, ...]: ...
 
     def first_revisit(self, placed: Placement, now: datetime) -> datetime | None: ...
+
+    def related_rollup(self, placed: Placement) -> bool:
+        """Whether a story linked to an earlier one that alerted rolls up into it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -271,6 +338,7 @@ class NewItem:
     fingerprint: Fingerprint | None = None
     topics: tuple[TopicHit, ...] = ()
     alerts: tuple[AlertRequest, ...] = ()
+    related: RelatedFeatures | None = None  # only for items that passed the topic stage
 
 
 @dataclass(frozen=True)
@@ -285,6 +353,7 @@ class ItemRevision:
     fingerprint: Fingerprint | None = None
     topics: tuple[TopicHit, ...] = ()
     alerts: tuple[AlertRequest, ...] = ()
+    related: RelatedFeatures | None = None  # only for items that passed the topic stage
 
 
 @dataclass(frozen=True)

@@ -395,3 +395,42 @@ def _topic_judgement(db: Database) -> None:
     `state` is 'match' or 'possible' (just below the threshold: never alerts immediately)."""
     for statement in _TOPIC_JUDGEMENT:
         db.execute(statement)
+
+
+_RELATED = [
+    # what related-coverage links need of an item that passed the topic stage (the first item
+    # of each story): anchors, content words, the optional model's embedding
+    """
+    CREATE TABLE item_features (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        story_id INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        anchors TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        embedding BLOB,
+        model TEXT,
+        seen_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX item_features_seen ON item_features (seen_at)",
+    # related stories: the same event in other words or in another language; never a merge
+    """
+    CREATE TABLE story_links (
+        id INTEGER PRIMARY KEY,
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        other_story_id INTEGER NOT NULL REFERENCES stories(id),
+        kind TEXT NOT NULL CHECK (kind IN ('same_event', 'translation')),
+        score REAL NOT NULL,
+        evidence TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (story_id, other_story_id)
+    )
+    """,
+    "CREATE INDEX story_links_other ON story_links (other_story_id)",
+]
+
+
+@MIGRATIONS(name="0012_related")
+def _related(db: Database) -> None:
+    for statement in _RELATED:
+        db.execute(statement)

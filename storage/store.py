@@ -28,6 +28,7 @@ from storage.records import (
     SourceRecord,
     SourceState,
     StoredText,
+    StoryLinker,
     StoryMatcher,
     iso,
     parse_iso,
@@ -255,7 +256,8 @@ class Store(AlertsAPI, OperationsAPI):
     @translated
     def record_poll(self, record: PollRecord, matcher: StoryMatcher | None = None,
                     window: timedelta = timedelta(days=14),
-                    policy: PollPolicy | None = None) -> PollSummary:
+                    policy: PollPolicy | None = None,
+                    linker: StoryLinker | None = None) -> PollSummary:
         """Write one source run in one transaction (see `storage.polls.record_poll`)."""
         with self._transaction() as conn:
-            return polls.record_poll(conn, record, matcher, window, policy)
+            return polls.record_poll(conn, record, matcher, window, policy, linker)

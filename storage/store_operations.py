@@ -11,10 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage import health, queries, rebuild, revisits
+from storage import health, links, queries, rebuild, revisits
 from storage.connection import Connected, translated
 from storage.health import DaemonState, SourceHealth
-from storage.records import ItemRefresh, StoredPage, StoryMatcher, StoryRow, TopicHit, iso
+from storage.records import (
+    ItemRefresh,
+    StoredPage,
+    StoryLink,
+    StoryMatcher,
+    StoryRow,
+    TopicHit,
+    iso,
+)
 
 
 class OperationsAPI(Connected):
@@ -54,6 +62,12 @@ class OperationsAPI(Connected):
 
     def story(self, story_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         return queries.story(self._conn, story_id)
+
+    @translated
+    def story_links(self, story_id: int) -> list[StoryLink]:
+        """A story's related stories (same event in other words, translation), both
+        directions, earliest first: for `monitor show`, the export and the web reader."""
+        return links.links_of(self._conn, story_id)
 
     def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
         return queries.export(self._conn, **filters)

@@ -2,9 +2,10 @@
 
 Layers, cheapest first (DESIGN.md §3): (a) the same canonical URL, from the feed link or the
 page's own rel=canonical/og:url, as an item already stored; (b) the same normalised body hash;
-(c) a near-duplicate of a story's *representative*, found through the LSH band index and judged
-by the matcher the monitor passes in. Only representatives are in the band index, so a copy is
-always compared with the story's chosen text, never with another copy (no chaining).
+(c) a near-duplicate of any member of a story in the window, found through the LSH band index
+and judged by the matcher the monitor passes in (which may read the candidates' stored texts to
+verify). Every member is in the band index, so when a fuller copy becomes the representative,
+later copies of the story's first text still find it: the story's anchor does not drift.
 
 Story ids never change. A fuller copy may become the representative (recorded in
 ``story_events``); nothing here merges two stories.
@@ -39,7 +40,7 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
         found = _by_text_hash(conn, item_id, fp.text_hash, since)
         kind = "exact"
     if found is None and fp is not None and fp.minhash is not None and matcher is not None:
-        decision = matcher.choose(fp, _near_candidates(conn, fp, since))
+        decision = matcher.choose(fp, _near_candidates(conn, fp, since), c.text)
         if decision is not None:
             found, kind = decision.story_id, "near"
             similarity, make_rep = decision.similarity, decision.make_representative
@@ -53,6 +54,7 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
                  (found, kind, round(similarity, 4), item_id))
     if fp is not None:
         save_signature(conn, item_id, found, fp, now)
+        index(conn, item_id, fp)
     if make_rep and fp is not None and matcher is not None:
         _make_representative(conn, found, item_id, c, fp, matcher, now)
     refresh_story(conn, found, now, c.agency)
@@ -88,27 +90,26 @@ def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,
 
 def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
                      matcher: StoryMatcher, now: datetime) -> None:
-    """A revised item: replace its signature (and its bands, if it represents its story)."""
-    row = conn.execute("SELECT s.story_id, st.representative_item_id FROM signatures s "
+    """A revised item: replace its signature (and its bands, if its story is indexed)."""
+    row = conn.execute("SELECT s.story_id, st.indexed FROM signatures s "
                        "JOIN stories st ON st.id = s.story_id WHERE s.item_id = ?",
                        (item_id,)).fetchone()
     if row is None:
         return
-    is_rep = row["representative_item_id"] == item_id
-    if is_rep:
-        unindex(conn, item_id, matcher)
+    unindex(conn, item_id, matcher)
     save_signature(conn, item_id, row["story_id"], fp, now)
-    if is_rep:
+    if row["indexed"]:
         index(conn, item_id, fp)
 
 
 def prune(conn: sqlite3.Connection, since: datetime, matcher: StoryMatcher) -> int:
     """Take stories first seen before `since` out of the band index; returns how many."""
-    old = conn.execute("SELECT id, representative_item_id FROM stories "
-                       "WHERE indexed = 1 AND first_seen_at < ?", (iso(since),)).fetchall()
-    for story_id, rep in old:
-        if rep is not None:
-            unindex(conn, rep, matcher)
+    old = conn.execute("SELECT id FROM stories WHERE indexed = 1 AND first_seen_at < ?",
+                       (iso(since),)).fetchall()
+    for (story_id,) in old:
+        for (member,) in conn.execute("SELECT item_id FROM signatures WHERE story_id = ?",
+                                      (story_id,)).fetchall():
+            unindex(conn, member, matcher)
         conn.execute("UPDATE stories SET indexed = 0 WHERE id = ?", (story_id,))
     return len(old)
 
@@ -145,12 +146,13 @@ def _near_candidates(conn: sqlite3.Connection, fp: Fingerprint,
         return []
     marks = ",".join("?" * len(fp.bands))
     rows = conn.execute(
-        f"SELECT g.story_id, g.item_id, g.word_count, g.shingle_count, g.minhash, g.lead_minhash "
+        f"SELECT g.story_id, g.item_id, g.word_count, g.shingle_count, g.minhash, g.lead_minhash, "
+        f"i.text, s.representative_item_id = g.item_id "
         f"FROM (SELECT DISTINCT item_id FROM lsh_bands WHERE band_key IN ({marks})) b "
-        f"JOIN signatures g ON g.item_id = b.item_id "
-        f"JOIN stories s ON s.id = g.story_id AND s.representative_item_id = g.item_id "
+        f"JOIN signatures g ON g.item_id = b.item_id JOIN items i ON i.id = g.item_id "
+        f"JOIN stories s ON s.id = g.story_id "
         f"WHERE s.first_seen_at >= ?", [*fp.bands, iso(since)]).fetchall()
-    return [Candidate(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [Candidate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
 
 
 # -- writes --------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def save_signature(conn: sqlite3.Connection, item_id: int, story_id: int, fp: Fi
 
 
 def index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
-    """Put a story's representative in the band index."""
+    """Put a story's member in the band index."""
     conn.executemany("INSERT OR IGNORE INTO lsh_bands (band_key, item_id) VALUES (?, ?)",
                      [(key, item_id) for key in fp.bands])
 
@@ -206,9 +208,6 @@ def _make_representative(conn: sqlite3.Connection, story_id: int, item_id: int, 
                          fp: Fingerprint, matcher: StoryMatcher, now: datetime) -> None:
     old = conn.execute("SELECT representative_item_id FROM stories WHERE id = ?",
                        (story_id,)).fetchone()[0]
-    if old is not None:
-        unindex(conn, old, matcher)
-    index(conn, item_id, fp)
     conn.execute("UPDATE stories SET representative_item_id = ?, headline = ? WHERE id = ?",
                  (item_id, c.title, story_id))
     conn.execute("INSERT INTO story_events (story_id, at, kind, item_id, detail) "

@@ -209,7 +209,8 @@ def test_rebuild_index_keeps_story_ids_and_records_detaches(store: Store) -> Non
     assert dict(sql(store, "SELECT id, story_id FROM items")) == before
     assert sql(store, "SELECT count(*) FROM lsh_bands")[0][0] == bands
 
-    strict = dedup.Matcher(dedup.Thresholds(jaccard=1.01, containment=1.01, lead=1.01))
+    strict = dedup.Matcher(dedup.Thresholds(jaccard=1.01, containment=1.01, lead=1.01,
+                                                   rewrite=1.01))
     report = store.rebuild_index(fingerprint, strict, NOW, timedelta(days=14))
     assert report.detached > 0
     after = dict(sql(store, "SELECT id, story_id FROM items"))

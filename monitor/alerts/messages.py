@@ -14,6 +14,7 @@ must be, HTML-escaped in HTML and escaped for Slack by the callers in `monitor.a
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,7 +124,20 @@ def is_service(row: AlertRow) -> bool:
     return row.kind == "test" or row.kind.startswith("operator:")
 
 
+def related_label(payload: str | None) -> str:
+    """ "Now also reported by X in Persian, 1 h earlier" (a related story rolled up)."""
+    p = json.loads(payload or "{}")
+    language = {"fa": "Persian", "en": "English"}.get(p.get("language") or "", "")
+    ahead = int(p.get("earlier_s") or 0)
+    when = (f", {round(abs(ahead) / 3600, 1):g} h {'earlier' if ahead > 0 else 'later'}"
+            if abs(ahead) >= 600 else "")
+    return (f"Now also reported by {isolate(one_line(str(p.get('outlet') or '?'), 100))}"
+            f"{' in ' + language if language else ''}{when}")
+
+
 def label(row: AlertRow) -> str:
+    if row.kind.startswith("related:"):
+        return related_label(row.payload)
     if row.kind.startswith("pickup:"):
         threshold = row.kind.partition(":")[2]
         count = max(row.outlet_count, int(threshold) if threshold.isdigit() else 0)

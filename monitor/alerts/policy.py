@@ -2,7 +2,8 @@
 asks, through its `PollPolicy` protocol, and writes what it is told): a muted story queues
 nothing; a story carried by more outlets rolls up once per `alerts.rollups` threshold it has
 reached; an item whose story alerted is first revisited after the first `alerts.revisits`
-offset."""
+offset; a new story linked to an earlier one that alerted (same event, other language) does
+not alert anew on those channels, it rolls up into the earlier alert where roll-ups are on."""
 
 from __future__ import annotations
 
@@ -19,12 +20,17 @@ class AlertPolicy:
 
     def story_alerts(self, placed: Placement,
                      wanted: tuple[AlertRequest, ...]) -> tuple[AlertRequest, ...]:
-        return () if placed.muted else wanted
+        if placed.muted:
+            return ()
+        return tuple(r for r in wanted if r.channel not in placed.related_channels)
 
     def rollups(self, placed: Placement) -> tuple[int, ...]:
         if placed.muted:
             return ()
         return tuple(n for n in self.rollup_thresholds if placed.outlet_count >= n)
+
+    def related_rollup(self, placed: Placement) -> bool:
+        return bool(self.rollup_thresholds) and not placed.muted
 
     def first_revisit(self, placed: Placement, now: datetime) -> datetime | None:
         if not self.revisit_offsets:

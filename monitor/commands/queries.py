@@ -45,7 +45,7 @@ from monitor.service.app import open_store, utc_now
 from monitor.workers import WorkerPool
 from storage import StorageError, Store
 from storage.queries import EXPORT_COLUMNS
-from storage.records import StoredPage, iso
+from storage.records import StoredPage, StoryLink, iso
 
 log = logging.getLogger("monitor.reextract")
 _OPERATORS = {"AND", "OR", "NOT"}
@@ -139,6 +139,7 @@ def show(settings: Settings, story_id: int) -> int:
     try:
         story, items = store.story(story_id)
         topics = story_topics(store, story["representative_item_id"] or story["first_item_id"])
+        links = store.story_links(story_id)
     finally:
         store.close()
     print(f"story {story['id']}: {story['headline']}")
@@ -156,7 +157,21 @@ def show(settings: Settings, story_id: int) -> int:
                             "status", "title", "url"]))
     for line in why_lines(items):
         print(line)
+    _print_links(links)
     return 0
+
+
+def _print_links(links: list[StoryLink]) -> None:
+    """Related stories: the same event in other words or in the other language."""
+    if not links:
+        return
+    print("related stories (linked, not merged):")
+    print(tabulate([[lnk.other_story_id, lnk.kind, f"{lnk.score:.2f}", lnk.other_first_seen_at,
+                     lnk.other_first_outlet, lnk.other_languages,
+                     ", ".join(json.loads(lnk.evidence).get("anchors", [])[:6]),
+                     one_line(lnk.other_headline, 50)] for lnk in links],
+                   headers=["story", "kind", "score", "first seen", "first outlet",
+                            "languages", "shared anchors", "headline"]))
 
 
 def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None,

@@ -10,10 +10,13 @@ dropped) and cut into shingles. Two MinHash signatures are made with the same pe
   truncated copies whose full-text Jaccard is low.
 
 Band keys (LSH) are 47-bit hashes of the band number and the band's rows (six bytes each in
-SQLite). Only story representatives are indexed (storage.stories); a candidate is accepted when
-its estimated Jaccard is high, or when the smaller text is mostly contained in the larger one
-(a cut copy, or an update with paragraphs added). Thresholds and the shingle kind were chosen
-by measurement on tests/data (see benchmarks/shingles.py and the README).
+SQLite). Every member of a story in the window is indexed (storage.stories), with extra
+low-threshold bands for light rewrites; `judge` accepts a candidate when its estimated Jaccard is
+high, or when the smaller text is mostly contained in the larger one (a cut copy, or an update
+with paragraphs added), unless the stored texts show a distinct article that reuses background;
+or, on the texts, when it is a light rewrite (monitor.matching.verify). Thresholds and the
+shingle kind were chosen by measurement on tests/data (see benchmarks/shingles.py,
+benchmarks/related.py and the README).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import rensa
 
-from monitor.matching import wire
+from monitor.matching import verify, wire
 from monitor.matching.text import NORMALIZER_VERSION, search_form, words
 from storage.records import Candidate, Fingerprint, MatchDecision
 
@@ -34,6 +37,9 @@ NUM_PERM = 128
 SEED = 1404  # fixed: signatures from different runs must be comparable
 FULL_BANDS, FULL_ROWS = 32, 4  # uses all 128 values of the full signature
 LEAD_BANDS, LEAD_ROWS = 16, 3  # uses the first 48 values of the lead signature
+# low-threshold bands for rewrites (candidates only: every one is verified on the texts)
+LOW_BANDS, LOW_ROWS = 32, 2  # the first 64 values of the full signature
+LEAD_LOW_BANDS, LEAD_LOW_ROWS = 24, 2  # the 48 values of the lead signature
 LEAD_WORDS = 120
 MIN_WORDS = 50  # shorter texts match only by URL or exact body
 SHINGLE = "c5"  # chosen by benchmarks/shingles.py; see the README
@@ -45,12 +51,14 @@ class Thresholds:
     containment: float = 0.8  # share of the smaller text found in the larger
     lead: float = 0.6  # lead-window Jaccard, for cut copies with a rewritten lede
     lead_containment: float = 0.55  # with a matching lead, this much of the smaller text
+    rewrite: float = 0.4  # exact containment of a light rewrite (monitor.matching.verify)
 
 
 def params_tag(shingle: str = SHINGLE) -> str:
     """How a signature was made; a change means `monitor rebuild-index`."""
     return (f"rensa-{_RENSA_VERSION};perm={NUM_PERM};seed={SEED};shingle={shingle};"
-            f"bands={FULL_BANDS}x{FULL_ROWS}+{LEAD_BANDS}x{LEAD_ROWS};lead={LEAD_WORDS};"
+            f"bands={FULL_BANDS}x{FULL_ROWS}+{LEAD_BANDS}x{LEAD_ROWS}+{LOW_BANDS}x{LOW_ROWS}"
+            f"+{LEAD_LOW_BANDS}x{LEAD_LOW_ROWS};lead={LEAD_WORDS};"
             f"norm={NORMALIZER_VERSION}")
 
 
@@ -116,6 +124,14 @@ def band_keys(full: list[int], lead: list[int] | None) -> tuple[int, ...]:
         for band in range(LEAD_BANDS):
             rows = lead[band * LEAD_ROWS:(band + 1) * LEAD_ROWS]
             keys.append(_band_key(FULL_BANDS + band, rows))
+    first = FULL_BANDS + LEAD_BANDS
+    for band in range(LOW_BANDS):
+        keys.append(_band_key(first + band, full[band * LOW_ROWS:(band + 1) * LOW_ROWS]))
+    if lead is not None:
+        first += LOW_BANDS
+        for band in range(LEAD_LOW_BANDS):
+            rows = lead[band * LEAD_LOW_ROWS:(band + 1) * LEAD_LOW_ROWS]
+            keys.append(_band_key(first + band, rows))
     return tuple(keys)
 
 
@@ -204,8 +220,32 @@ def scores(a: Fingerprint | Candidate, b: Fingerprint | Candidate) -> Scores:
     return Scores(j, containment(j, a.shingle_count, b.shingle_count), lead)
 
 
+PREFILTER = 0.2  # a candidate estimated under this (containment and lead) is not read
+VERIFY_AT_MOST = 6  # texts read per new item, best estimates first
+
+
+def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_text: str | None,
+          other_text: str | None, t: Thresholds = Thresholds()) -> float | None:
+    """The verdict on one pair: the similarity if `item` is a copy of `other`, else None.
+    Jaccard or a matching lead decide from the signatures; containment alone (which overshoots
+    when the lengths differ) and rewrites (under every threshold) are settled on the texts."""
+    s = scores(item, other)
+    estimate = s.is_copy(t)
+    if item_text is None or other_text is None:
+        return max(s.jaccard, s.containment) if estimate else None
+    if max(s.containment, s.lead) < PREFILTER:
+        return None
+    al = verify.align(item_text, other_text)
+    v = verify.Verdicts(rewrite=t.rewrite)
+    if (estimate and not verify.shares_background(al, v)) or verify.is_rewrite(al, v):
+        return max(al.containment, s.jaccard, s.containment)
+    return None
+
+
 class Matcher:
-    """The verdict storage asks for: the best candidate story this item is a copy of."""
+    """The verdict storage asks for: the best candidate story this item is a copy of. The
+    candidates are every indexed member of the stories in the window (so a story's first text
+    stays matchable when a fuller copy represents it); at most `VERIFY_AT_MOST` texts are read."""
 
     def __init__(self, thresholds: Thresholds = Thresholds()) -> None:
         self.thresholds = thresholds
@@ -214,19 +254,23 @@ class Matcher:
         return band_keys(list(unpack(minhash)), list(unpack(lead_minhash)) if lead_minhash
                          else None)
 
-    def choose(self, item: Fingerprint, candidates: list[Candidate]) -> MatchDecision | None:
-        best: tuple[float, Candidate, Scores] | None = None
-        for c in candidates:
-            s = scores(item, c)
-            if not s.is_copy(self.thresholds):
-                continue
-            rank = max(s.jaccard, s.containment)
-            if best is None or rank > best[0]:
-                best = (rank, c, s)
+    def choose(self, item: Fingerprint, candidates: list[Candidate],
+               text: str | None = None) -> MatchDecision | None:
+        ranked = sorted(candidates, key=lambda c: _estimate(item, c), reverse=True)
+        best: tuple[float, Candidate] | None = None
+        for c in ranked[:VERIFY_AT_MOST] if text is not None else ranked:
+            similarity = judge(item, c, text, c.text, self.thresholds)
+            if similarity is not None and (best is None or similarity > best[0]):
+                best = (similarity, c)
         if best is None:
             return None
-        _, c, s = best
-        # an update or a fuller copy (the representative is mostly inside it) becomes the text
-        fuller = (item.word_count > c.word_count * 1.1
-                  and s.containment >= self.thresholds.containment)
-        return MatchDecision(c.story_id, round(max(s.jaccard, s.containment), 4), fuller)
+        similarity, c = best
+        # an update or a fuller copy (the candidate is mostly inside it) becomes the text
+        fuller = (item.word_count > c.word_count * 1.1 and c.is_representative
+                  and similarity >= self.thresholds.containment)
+        return MatchDecision(c.story_id, round(similarity, 4), fuller)
+
+
+def _estimate(item: Fingerprint, c: Candidate) -> float:
+    s = scores(item, c)
+    return max(s.jaccard, s.containment, s.lead)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.matching import dedup, topics, wire
+from monitor.matching import dedup, related, topics, wire
 from monitor.matching.text import guess_language, search_form
 from monitor.matching.topics import TopicsConfig
 from monitor.parsing.extract import ArticleText, choose, extract_article
 from monitor.workers import WorkerContext, task
-from storage.records import Fingerprint, TopicHit
+from storage.records import Fingerprint, RelatedFeatures, TopicHit
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Analysis:
     agency: str | None
     topics: tuple[TopicHit, ...]
     fingerprint: Fingerprint | None  # None when there is no text
+    related: RelatedFeatures | None = None  # only for items that passed the topic stage
 
 
 @task("analyse")
@@ -45,12 +46,14 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
     if not body:
         return Analysis(language, search_title, "", None, (), None)
     search_text = search_form(body)
+    hits = tuple(topics.classify(config, search_title, search_text, language, normalised=True,
+                                 possible=True))
+    passed = any(h.state == "match" for h in hits)  # related coverage: topic items only
     return Analysis(
         language=language, search_title=search_title, search_text=search_text,
-        agency=wire.agency_of(dedup.paragraphs(body)),
-        topics=tuple(topics.classify(config, search_title, search_text, language,
-                                     normalised=True, possible=True)),
-        fingerprint=dedup.fingerprint(body))
+        agency=wire.agency_of(dedup.paragraphs(body)), topics=hits,
+        fingerprint=dedup.fingerprint(body),
+        related=related.features(title, body, language) if passed else None)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from monitor.configuration.sources import SourceConfig
 from monitor.errors import FetchError, MonitorError, ParseError, RobotsError, WorkerError
 from monitor.fetching.http import Fetched
 from monitor.fetching.urlcheck import url_problem
+from monitor.matching import related
 from monitor.matching.gate import Gate
 from monitor.matching.text import one_line
 from monitor.parsing.feeds import ParsedFeed, publisher_of
@@ -130,7 +131,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         summary = deps.store.record_poll(record, deps.matcher,
                                          timedelta(seconds=deps.settings.dedup.window),
                                          AlertPolicy(deps.settings.alerts.rollups,
-                                                     deps.settings.alerts.revisits))
+                                                     deps.settings.alerts.revisits),
+                                         related.LINKER)
     except (MonitorError, StorageError) as exc:
         return _fail(deps, source, state, now, started, fetches, exc)
     report = SourceReport(
@@ -306,7 +308,7 @@ async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: d
                                       source.id, c.published_at, now, alerts.max_age, backfill)
         return replace(d.record, content=content, topics=a.topics, alerts=wanted,
                        fingerprint=fingerprint_for(deps.store, settings, d.outlet, c.text,
-                                                   a.fingerprint))
+                                                   a.fingerprint), related=a.related)
 
     done = await asyncio.gather(*(finish(d) for d in drafts))
     return ([r for r in done if isinstance(r, NewItem)],
