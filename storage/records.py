@@ -1,10 +1,21 @@
-"""Record types the Store speaks. Plain frozen dataclasses; datetimes are timezone-aware UTC."""
+"""Record types the Store speaks. Plain frozen dataclasses; datetimes are timezone-aware UTC.
+The matching ones are defined in storage.match_records and re-exported here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+
+from storage.match_records import Candidate as Candidate
+from storage.match_records import Fingerprint as Fingerprint
+from storage.match_records import LinkCandidate as LinkCandidate
+from storage.match_records import LinkDecision as LinkDecision
+from storage.match_records import MatchDecision as MatchDecision
+from storage.match_records import RelatedFeatures as RelatedFeatures
+from storage.match_records import StoryLink as StoryLink
+from storage.match_records import StoryLinker as StoryLinker
+from storage.match_records import StoryMatcher as StoryMatcher
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -142,114 +153,6 @@ class ItemContent:
     raw: RawPage | None = None
     search_title: str = ""  # normalised forms for FTS
     search_text: str = ""
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What dedup needs of an item's text, computed by the monitor before the write.
-
-    ``minhash``/``lead_minhash`` are little-endian uint32 arrays (None when the text is too short
-    to judge); ``bands`` are the LSH keys of both signatures; ``params`` names how it was made.
-    """
-
-    text_hash: int
-    word_count: int
-    shingle_count: int
-    minhash: bytes | None
-    lead_minhash: bytes | None
-    bands: tuple[int, ...]
-    params: str
-    line_hashes: tuple[int, ...] = ()  # paragraph hashes, for per-outlet boilerplate counts
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A member of a story in the window (its representative or another copy), offered to the
-    matcher with its stored text, which the matcher reads only to verify a close estimate."""
-
-    story_id: int
-    item_id: int
-    word_count: int
-    shingle_count: int
-    minhash: bytes | None
-    lead_minhash: bytes | None
-    text: str | None = None
-    is_representative: bool = True
-
-
-@dataclass(frozen=True)
-class MatchDecision:
-    story_id: int
-    similarity: float
-    make_representative: bool = False  # the new item is a fuller copy: it becomes the story's text
-
-
-class StoryMatcher(Protocol):
-    """Decides, inside the write transaction, which candidate story a new item is a copy of."""
-
-    def choose(self, item: Fingerprint, candidates: list[Candidate],
-               text: str | None = None) -> MatchDecision | None: ...
-
-    def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
-        """The LSH keys of stored signatures (to take an item out of the index)."""
-        ...
-
-
-@dataclass(frozen=True)
-class RelatedFeatures:
-    """What related-coverage links need of an item that passed the topic stage, computed by the
-    monitor (monitor.matching.related): its anchors (places, institutions, numbers, names,
-    weekdays), its most frequent content words and, with the optional model, its embedding
-    (little-endian float32, normalised)."""
-
-    language: str
-    anchors: tuple[str, ...]
-    terms: tuple[str, ...]
-    embedding: bytes | None = None
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class LinkCandidate:
-    """The first item of another story in the link window, offered to the linker."""
-
-    story_id: int
-    item_id: int
-    outlet: str
-    seen_at: str
-    features: RelatedFeatures
-
-
-@dataclass(frozen=True)
-class LinkDecision:
-    other_story_id: int
-    kind: str  # same_event | translation
-    score: float
-    evidence: str  # JSON: shared anchors, similarities, margin
-
-
-class StoryLinker(Protocol):
-    """Decides, inside the write transaction, which earlier stories a new story is related to
-    (the same event in other words or in another language): links, never merges."""
-
-    def link(self, item: RelatedFeatures,
-             candidates: list[LinkCandidate]) -> list[LinkDecision]: ...
-
-
-@dataclass(frozen=True)
-class StoryLink:
-    """A link as read back, seen from `story_id`: the other story and how they are related."""
-
-    story_id: int
-    other_story_id: int
-    kind: str
-    score: float
-    evidence: str
-    created_at: str
-    other_headline: str
-    other_first_outlet: str
-    other_languages: str
-    other_first_seen_at: str
 
 
 @dataclass(frozen=True)
@@ -430,3 +333,4 @@ class AlertRow:
     text: str = ""  # the start of the story's stored text (the message's lede comes from it)
     published_at: str | None = None
     digest_reason: str = ""  # set by the dispatcher: why these rows go out as one message
+

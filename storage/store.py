@@ -33,7 +33,7 @@ from storage.records import (
     iso,
     parse_iso,
 )
-from storage.schema import MIGRATIONS
+from storage.schema_changes import MIGRATIONS
 from storage.store_alerts import AlertsAPI
 from storage.store_operations import OperationsAPI
 

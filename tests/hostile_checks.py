@@ -208,8 +208,9 @@ def _alerts_test_prints(what: str, url: str) -> Check:
                  'webhook_url_env = "HOOK"\n')
         with tempfile.TemporaryDirectory() as tmp:
             settings = _config(Path(tmp), extra, {"HOOK": "https://hooks.example.org/x"})
-            settings = replace(settings, alerts=replace(settings.alerts,
-                                                        slack_webhook_url=Secret(url)))
+            from monitor.alerts.channels.slack import SlackOptions
+            options = {**settings.alerts.options, "slack": SlackOptions(Secret(url))}
+            settings = replace(settings, alerts=replace(settings.alerts, options=options))
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 code = asyncio.run(commands.alerts_test(settings, channel=None))
@@ -327,16 +328,15 @@ def _smtp(stage: str, reply: str) -> Iterator[int]:
 
 def _smtp_answer(stage: str, reply: str, permanent: bool) -> Check:
     def run() -> str:
-        from monitor.alerts.channels import Email
+        from monitor.alerts.channels import Email, EmailOptions
         from monitor.commands.operations import _TEST_ROW
         from monitor.configuration.secrets import Secret
-        from monitor.configuration.settings import EmailSettings
         from monitor.errors import ChannelError
 
         with _smtp(stage, reply) as port:
             user = "u" if stage == "AUTH" else ""  # a successful login warns (aiosmtpd 1.4)
-            channel = Email(EmailSettings(True, "127.0.0.1", port, "none", "m@example.org",
-                                          ("x@example.org",), user, Secret("pw")), 5.0)
+            channel = Email(EmailOptions("127.0.0.1", port, "none", "m@example.org",
+                                         ("x@example.org",), user, Secret("pw")), 5.0)
             try:
                 asyncio.run(channel.send([_TEST_ROW], False))
             except ChannelError as exc:

@@ -93,7 +93,8 @@ def test_email_headers_parse_back_exactly(smtp: tuple[_Inbox, int],
                                           make_settings: MakeSettings) -> None:
     inbox, port = smtp
     settings = _email_settings(make_settings, port)
-    assert settings.alerts.email.to == ("desk@newsroom.example",)  # one string is accepted
+    # one string is accepted
+    assert settings.alerts.options["email"].to == ("desk@newsroom.example",)
     store = Store.open(settings.database.path)
     add_story(store, "email", FA_HEADLINE, FA_TEXT, "fa", FA_HIT, source="fa")
     add_story(store, "email", EN_HEADLINE, EN_TEXT, "en", EN_HIT, source="en")
@@ -188,7 +189,7 @@ def test_service_notices_have_their_own_template() -> None:
     assert messages.plain_text([_TEST_ROW], False, "email").startswith(
         "Test message from feed-monitor: the email channel works.")
     assert "Service notice" in messages.plain_text([operator], False, "email")
-    assert channels.subject([_TEST_ROW], False) == "[feed-monitor] Test message"
+    assert messages.subject([_TEST_ROW], False) == "[feed-monitor] Test message"
 
 
 def test_tehran_time_needs_the_tz_database() -> None:
@@ -264,7 +265,8 @@ enabled = true
 security = "none"
 to = {to}
 """)
-        assert "me@example.org" in load_settings(settings.config_path, env={}).alerts.email.to
+        loaded = load_settings(settings.config_path, env={})
+        assert "me@example.org" in loaded.alerts.options["email"].to
 
 
 def test_the_readme_shows_the_messages_the_code_renders() -> None:

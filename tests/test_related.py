@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from benchmarks import related as bench
-from monitor.alerts import channels
+from monitor.alerts import messages
 from monitor.alerts.policy import AlertPolicy
 from monitor.matching import dedup, embed, related, verify, wire
 from storage import Store
@@ -127,8 +127,8 @@ def test_persian_first_then_english_links_and_rolls_up(store: Store) -> None:
     payload = json.loads(alerts[-1]["payload"])
     assert payload["language"] == "en" and payload["earlier_s"] == -3600
     row = next(r for r in store.alert_rows(limit=10) if r.kind.startswith("related:"))
-    assert channels.text_lines(row)[0].startswith(
-        "Now also reported by Outlet en in English, 1 h later")
+    assert messages.label(row) == "Now also reported by Outlet en in English, 1 h later"
+    assert messages.plain_text([row], False, "console").startswith("Now also reported by")
     exported = {r["id"]: r["related"] for r in store.export(since=None, topic=None)}
     assert f"translation:{fa}" in {v for v in exported.values() if v}
 

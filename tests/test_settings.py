@@ -23,7 +23,7 @@ def test_shipped_configuration_is_valid() -> None:
         s.affiliation for s in settings.sources}
     # contradicted by public evidence: Iran International publishes no RSS
     assert not any("iranintl.com/" in s.url and s.url.endswith("/rss") for s in settings.sources)
-    assert not settings.alerts.email.enabled and not settings.alerts.slack_enabled
+    assert settings.alerts.enabled_channels() == []
 
 
 def test_every_setting_is_documented_and_shipped() -> None:
@@ -76,9 +76,9 @@ def test_secret_values_never_appear_in_errors(make_settings: MakeSettings,
         body + '\n[alerts.slack]\nenabled = true\nwebhook_url_file = "hook"\n'
         '[[alerts.rule]]\nchannels = ["slack"]\n')
     settings = load_settings(tmp_path / "monitor.toml", env={})
-    assert settings.alerts.slack_webhook_url is not None
+    assert settings.alerts.options["slack"].webhook_url is not None
     assert "SECRET" not in repr(settings) and "SECRET" not in str(settings.alerts)
-    assert settings.alerts.slack_webhook_url.reveal().endswith("SECRETSECRET")
+    assert settings.alerts.options["slack"].webhook_url.reveal().endswith("SECRETSECRET")
 
 
 def test_credentials_directory(make_settings: MakeSettings, tmp_path: Path) -> None:
@@ -91,8 +91,8 @@ def test_credentials_directory(make_settings: MakeSettings, tmp_path: Path) -> N
         body + '\n[alerts.email]\nenabled = true\nto = ["a@b.c"]\nusername = "u"\n'
         'password_file = "$CREDENTIALS_DIRECTORY/smtp"\n[[alerts.rule]]\nchannels = ["email"]\n')
     settings = load_settings(tmp_path / "monitor.toml", env={"CREDENTIALS_DIRECTORY": str(creds)})
-    assert settings.alerts.email.password is not None
-    assert settings.alerts.email.password.reveal() == "pw-from-systemd"
+    assert settings.alerts.options["email"].password is not None
+    assert settings.alerts.options["email"].password.reveal() == "pw-from-systemd"
 
 
 def test_relative_paths_resolve_against_the_config_folder(make_settings: MakeSettings,

@@ -92,6 +92,23 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
             problems.append(f"{where}: {key}: required (a non-empty string)")
     if len(problems) > before:
         return None
+    _identity(raw, where, problems)
+    _who(raw, where, problems)
+    interval = _interval(raw, where, default_interval, min_interval, problems)
+    _fetching(raw, where, problems)
+    if len(problems) > before:
+        return None
+    return SourceConfig(
+        id=raw["id"], name=raw["name"].strip(), kind=raw["kind"], url=raw["url"].strip(),
+        language=raw["language"], outlet=raw["outlet"].strip(), scope=raw["scope"],
+        interval=interval, enabled=raw.get("enabled", True), robots=raw.get("robots", "obey"),
+        proxy=raw.get("proxy"), affiliation=raw.get("affiliation"), country=raw.get("country"),
+        category=raw.get("category"),
+    )
+
+
+def _identity(raw: dict[str, Any], where: str, problems: list[str]) -> None:
+    """id, kind, scope, url and language."""
     if not _ID.fullmatch(raw["id"]):
         problems.append(f"{where}: id: use lowercase letters, digits and '-' (at most 63)")
     if raw["kind"] not in KINDS:
@@ -104,21 +121,27 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
     elif raw["kind"] == "telegram" and not _TELEGRAM_PATH.match(urlsplit(raw["url"]).path):
         problems.append(f"{where}: url: a Telegram channel's public preview, "
                         "https://t.me/s/NAME (note the /s/)")
-    _who(raw, where, problems)
     if not _LANG.fullmatch(raw["language"]):
         problems.append(f"{where}: language: expected a language code such as 'en' or 'fa'")
-    interval = default_interval
-    if "interval" in raw:
-        try:
-            interval = parse_duration(raw["interval"])
-        except ValueError as exc:
-            problems.append(f"{where}: interval: {exc}")
-        else:
-            if interval < min_interval:
-                problems.append(
-                    f"{where}: interval: below polling.min_interval ({min_interval:g}s)")
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
+
+
+def _interval(raw: dict[str, Any], where: str, default: float, minimum: float,
+              problems: list[str]) -> float:
+    if "interval" not in raw:
+        return default
+    try:
+        interval = parse_duration(raw["interval"])
+    except ValueError as exc:
+        problems.append(f"{where}: interval: {exc}")
+        return default
+    if interval < minimum:
+        problems.append(f"{where}: interval: below polling.min_interval ({minimum:g}s)")
+    return interval
+
+
+def _fetching(raw: dict[str, Any], where: str, problems: list[str]) -> None:
+    """enabled, robots (and its reason) and proxy."""
+    if not isinstance(raw.get("enabled", True), bool):
         problems.append(f"{where}: enabled: expected true or false")
     robots = raw.get("robots", "obey")
     if robots not in ("obey", "ignore"):
@@ -129,15 +152,6 @@ def _source(path: Path, index: int, raw: Any, default_interval: float, min_inter
     if proxy is not None and not (isinstance(proxy, str) and proxy.startswith(
             ("http://", "https://"))):
         problems.append(f"{where}: proxy: expected an http(s) proxy URL")
-    if len(problems) > before:
-        return None
-    return SourceConfig(
-        id=raw["id"], name=raw["name"].strip(), kind=raw["kind"], url=raw["url"].strip(),
-        language=raw["language"], outlet=raw["outlet"].strip(), scope=raw["scope"],
-        interval=interval, enabled=enabled, robots=robots, proxy=proxy,
-        affiliation=raw.get("affiliation"), country=raw.get("country"),
-        category=raw.get("category"),
-    )
 
 
 def _who(raw: dict[str, Any], where: str, problems: list[str]) -> None:

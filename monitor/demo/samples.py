@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from email import policy
 
 from monitor.alerts import channels
-from monitor.configuration.settings import EmailSettings
 from storage.records import AlertRow, TopicHit
 
 SENT = datetime(2026, 3, 10, 22, 9, tzinfo=UTC)
@@ -33,9 +32,9 @@ STORY = AlertRow(
           "هنوز واکنشی نشان نداده است."),
     published_at="2026-03-10T22:01:00Z")
 
-EMAIL = EmailSettings(enabled=True, host="localhost", port=587, security="starttls",
-                      sender="feed-monitor <feed-monitor@newsroom.example>",
-                      to=("desk@newsroom.example",), username="", password=None)
+EMAIL = channels.EmailOptions(host="localhost", port=587, security="starttls",
+                              sender="feed-monitor <feed-monitor@newsroom.example>",
+                              to=("desk@newsroom.example",), username="", password=None)
 
 
 def email_text() -> str:

@@ -28,13 +28,12 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
-from monitor.configuration.settings import FetchSettings
 from monitor.errors import (
     FOREIGN_URL_ERRORS,
     BodyTooLarge,
@@ -53,6 +52,9 @@ from monitor.fetching.network import (
     fetch_deadline,
 )
 from monitor.fetching.urlcheck import url_problem
+
+if TYPE_CHECKING:  # the settings import the channels, which import this module
+    from monitor.configuration.settings import FetchSettings
 
 for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)

@@ -111,23 +111,8 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = await _annotate(deps, source, state, now,
                                                _build(source, gated, articles, now))
-        complete = _complete(plan.deferred, articles)
-        record = PollRecord(
-            source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
-            next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
-            status=fetched.status,
-            publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
-                                                sum(1 for i in new_items
-                                                    if i.content.status != "skipped")),
-            # an incomplete run (deferred entries, failed or robots-pending articles) keeps no
-            # validators: a 304 to the next conditional request would hide the pending work
-            etag=fetched.headers.get("etag") if complete else None,
-            last_modified=fetched.headers.get("last-modified") if complete else None,
-            body_hash=body_hash if complete else None,
-            problem=f"warning: {parsed.problem}" if parsed.problem else None,
-            fetches=tuple(fetches),
-            new_items=tuple(new_items), revisions=tuple(revisions),
-        )
+        record = _record(deps, source, state, now, fetched, parsed, body_hash, fetches,
+                         new_items, revisions, complete=_complete(plan.deferred, articles))
         summary = deps.store.record_poll(record, deps.matcher,
                                          timedelta(seconds=deps.settings.dedup.window),
                                          AlertPolicy(deps.settings.alerts.rollups,
@@ -137,16 +122,39 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         return _fail(deps, source, state, now, started, fetches, exc)
     report = SourceReport(
         source=source.id, outcome=record.outcome, status=fetched.status,
-        new=sum(1 for i in new_items if i.content.status != "skipped"),
-        skipped=sum(1 for i in new_items if i.content.status == "skipped"),
+        new=_count(new_items, skipped=False), skipped=_count(new_items, skipped=True),
         revised=len(revisions), articles_fetched=len(to_fetch), copies=summary.copies,
         alerts=summary.alerts,
-        failed_articles=sum(1 for a in articles.values() if a.content.status in ("error",)),
+        failed_articles=sum(1 for a in articles.values() if a.content.status == "error"),
         conditional=fetched.conditional, ms=_ms(started), problem=parsed.problem,
         new_story_ids=summary.new_story_ids,
     )
     log.info("%s", report.log_line())
     return report
+
+
+def _record(deps: Deps, source: SourceConfig, state: SourceState, now: datetime,
+            fetched: Fetched, parsed: ParsedFeed, body_hash: str, fetches: list[FetchLog],
+            new_items: list[NewItem], revisions: list[ItemRevision], *,
+            complete: bool) -> PollRecord:
+    """What the run writes. An incomplete run (deferred entries, failed or robots-pending
+    articles) keeps no validators: a 304 to the next conditional request would hide the
+    pending work."""
+    return PollRecord(
+        source_id=source.id, checked_at=now, outcome="new" if new_items else "no_new",
+        next_check_at=_next_check(deps, source, state, now, fetched, parsed.ttl_minutes),
+        status=fetched.status,
+        publish_gap_s=schedule.smoothed_gap(state.publish_gap_s, state.last_new_item_at, now,
+                                            _count(new_items, skipped=False)),
+        etag=fetched.headers.get("etag") if complete else None,
+        last_modified=fetched.headers.get("last-modified") if complete else None,
+        body_hash=body_hash if complete else None,
+        problem=f"warning: {parsed.problem}" if parsed.problem else None,
+        fetches=tuple(fetches), new_items=tuple(new_items), revisions=tuple(revisions))
+
+
+def _count(items: list[NewItem], *, skipped: bool) -> int:
+    return sum(1 for i in items if (i.content.status == "skipped") is skipped)
 
 
 # -- stages -------------------------------------------------------------------------------------
