@@ -34,7 +34,7 @@ def settings(**overrides: Any) -> FetchSettings:
         user_agent="feed-monitor-test/1", contact_url="https://example.invalid/contact",
         connect_timeout=1.0, read_timeout=1.0, deadline=2.0, max_wire_bytes=1 << 20,
         max_decoded_bytes=4 << 20, max_redirects=5, per_host_concurrency=2,
-        allow_networks=LOOPBACK)
+        allow_networks=LOOPBACK, host_spacing=0.0, proxy="")
     base.update(overrides)
     return FetchSettings(**base)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,7 +57,7 @@ class DatabaseSettings:
     path: Path
     busy_timeout: float
     raw_html_retention: float
-    fetch_log_retention: float = 30 * 86400.0
+    fetch_log_retention: float
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,8 @@ class FetchSettings:
     max_redirects: int
     per_host_concurrency: int
     allow_networks: tuple[Network, ...]
-    host_spacing: float = 0.0
-    proxy: str = ""
+    host_spacing: float
+    proxy: str
 
     @property
     def user_agent_header(self) -> str:
@@ -139,7 +139,7 @@ class HealthSettings:
     min_history: int
     heartbeat_stale: float
     operator_channels: tuple[str, ...]
-    expect_daemon: bool = True
+    expect_daemon: bool
 
 
 @dataclass(frozen=True)
@@ -150,11 +150,11 @@ class DedupSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
-    base_url: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8002
-    token: SecretRef | None = None  # resolved by `monitor web` only, never by the daemon
-    datasette_url: str = "http://127.0.0.1:8001/"
+    base_url: str
+    host: str
+    port: int
+    token: SecretRef | None  # resolved by `monitor web` only, never by the daemon
+    datasette_url: str
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class Settings:
     alerts: AlertSettings
     sources: tuple[SourceConfig, ...]
     topics: TopicsConfig
-    web: WebSettings = field(default_factory=WebSettings)
+    web: WebSettings
 
     def source(self, source_id: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.id == source_id), None)
