@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +95,7 @@ class OperationsAPI(Connected):
                 for r in rows]
 
     @translated
-    def item_texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    def item_texts(self, ids: Sequence[int]) -> Mapping[int, tuple[str, str]]:
         """(source id, text as published) of these items, for snippets in the original text."""
         found: dict[int, tuple[str, str]] = {}
         for i in range(0, len(ids), 500):
