@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from storage.errors import NotFound, StorageError
+from storage.query_records import (
+    DayCount,
+    ExportRow,
+    OutletCount,
+    SearchHit,
+    Sighting,
+    Stats,
+    StoryDetail,
+    StoryListing,
+    TopicCount,
+)
 
 MAX_QUERY_TERMS = 64
 MAX_QUERY_CHARS = 2000
 SEARCH_SECONDS = 5.0
+_R = TypeVar("_R")
+
+
+def _record(kind: Callable[..., _R], row: sqlite3.Row, **more: Any) -> _R:
+    """A record from a row, by column name (a column the record lacks is a TypeError)."""
+    return kind(**dict(zip(row.keys(), row, strict=True)), **more)
 
 
 class BadQuery(StorageError):
@@ -44,7 +62,7 @@ def _filters(topic: str | None, source: str | None, since: str | None,
 
 def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str | None = None,
            source: str | None = None, since: str | None = None,
-           language: str | None = None, seconds: float = SEARCH_SECONDS) -> list[dict[str, Any]]:
+           language: str | None = None, seconds: float = SEARCH_SECONDS) -> list[SearchHit]:
     """Full-text search, bounded: at most `MAX_QUERY_TERMS` terms, and stopped (SQLite's
     progress handler) after `seconds`, with a message saying so."""
     terms = len(match.split())
@@ -55,13 +73,13 @@ def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str 
     extra, params = _filters(topic, source, since, language)
     sql = (
         "SELECT i.id, i.story_id, i.first_seen_at, i.outlet, i.language, i.title, i.url, "
-        "snippet(items_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(items_fts) AS rank "
-        "FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+        "snippet(items_fts, 1, '[', ']', ' … ', 16) AS snippet, bm25(items_fts) AS rank, "
+        "i.source_id FROM items_fts JOIN items i ON i.id = items_fts.rowid "
         f"WHERE items_fts MATCH ?{extra} ORDER BY rank LIMIT ?")
     deadline = time.monotonic() + seconds
     conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
-        return [dict(r) for r in conn.execute(sql, [match, *params, limit])]
+        return [_record(SearchHit, r) for r in conn.execute(sql, [match, *params, limit])]
     except sqlite3.OperationalError as exc:
         if "interrupted" in str(exc):
             raise BadQuery(f"search stopped after {seconds:g}s: narrow it (fewer terms, "
@@ -74,7 +92,7 @@ def search(conn: sqlite3.Connection, match: str, *, limit: int = 20, topic: str 
 
 
 def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
-            limit: int) -> list[dict[str, Any]]:
+            limit: int) -> list[StoryListing]:
     where, params = [], []
     if since:
         where.append("s.first_seen_at >= ?")
@@ -93,12 +111,14 @@ def stories(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
         "ON src.id = i.source_id WHERE i.story_id = s.id) AS affiliations FROM stories s "
         + (f"WHERE {' AND '.join(where)} " if where else "")
         + "ORDER BY s.first_seen_at DESC LIMIT ?")
-    return [dict(r) for r in conn.execute(sql, [*params, limit])]
+    return [_record(StoryListing, r) for r in conn.execute(sql, [*params, limit])]
 
 
-def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
-                                                           list[dict[str, Any]]]:
-    row = conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+def story(conn: sqlite3.Connection, story_id: int) -> StoryDetail:
+    row = conn.execute(
+        "SELECT id, headline, first_seen_at, last_seen_at, first_item_id, first_outlet, "
+        "representative_item_id, item_count, outlet_count, languages, agency FROM stories "
+        "WHERE id = ?", (story_id,)).fetchone()
     if row is None:
         raise NotFound(f"no story {story_id}")
     items = conn.execute(
@@ -111,16 +131,14 @@ def story(conn: sqlite3.Connection, story_id: int) -> tuple[dict[str, Any],
         "WHERE t.item_id = i.id) AS topic_hits "
         "FROM items i LEFT JOIN sources src ON src.id = i.source_id "
         "WHERE i.story_id = ? ORDER BY i.first_seen_at, i.id", (story_id,)).fetchall()
-    return dict(row), [dict(r) for r in items]
+    return _record(StoryDetail, row, sightings=tuple(_record(Sighting, r) for r in items))
 
 
-EXPORT_COLUMNS = ("id", "story_id", "source_id", "outlet", "first_seen_at", "published_at",
-                  "language", "title", "url", "canonical_url", "agency", "match_kind",
-                  "status", "topics", "related", "text")
+EXPORT_COLUMNS = tuple(f.name for f in fields(ExportRow))
 
 
 def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
-           batch: int = 500) -> Iterator[dict[str, Any]]:
+           batch: int = 500) -> Iterator[ExportRow]:
     """Items with text, oldest first, streamed in batches (memory stays flat)."""
     extra, params = _filters(topic, None, since, None)
     last = 0
@@ -138,26 +156,28 @@ def export(conn: sqlite3.Connection, *, since: str | None, topic: str | None,
         if not rows:
             return
         for r in rows:
-            yield dict(r)
+            yield _record(ExportRow, r)
         last = rows[-1]["id"]
 
 
-def stats(conn: sqlite3.Connection, since: str) -> dict[str, list[dict[str, Any]]]:
-    def q(sql: str, *params: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in conn.execute(sql, params)]
+def stats(conn: sqlite3.Connection, since: str) -> Stats:
+    def q(kind: Callable[..., _R], sql: str) -> tuple[_R, ...]:
+        return tuple(_record(kind, r) for r in conn.execute(sql, (since,)))
 
-    return {
-        "per_day": q("SELECT substr(first_seen_at, 1, 10) AS day, count(*) AS items, "
-                     "count(DISTINCT story_id) AS stories, "
-                     "count(*) - count(DISTINCT story_id) AS copies_saved FROM items "
-                     "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY day "
-                     "ORDER BY day", since),
-        "per_outlet": q("SELECT outlet, count(*) AS items, sum(match_kind = 'first') AS first, "
-                        "sum(match_kind != 'first') AS copies FROM items "
-                        "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY outlet "
-                        "ORDER BY items DESC", since),
-        "per_topic": q("SELECT t.topic, count(*) AS items, count(DISTINCT i.story_id) AS stories "
-                       "FROM item_topics t JOIN items i ON i.id = t.item_id "
-                       "WHERE i.first_seen_at >= ? AND t.state = 'match' GROUP BY t.topic "
-                       "ORDER BY items DESC", since),
-    }
+    return Stats(
+        per_day=q(DayCount, "SELECT substr(first_seen_at, 1, 10) AS day, count(*) AS items, "
+                  "count(DISTINCT story_id) AS stories, "
+                  "count(*) - count(DISTINCT story_id) AS copies_saved FROM items "
+                  "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY day "
+                  "ORDER BY day"),
+        per_outlet=q(OutletCount, "SELECT outlet, count(*) AS items, "
+                     "sum(match_kind = 'first') AS first, "
+                     "sum(match_kind != 'first') AS copies FROM items "
+                     "WHERE status != 'skipped' AND first_seen_at >= ? GROUP BY outlet "
+                     "ORDER BY items DESC"),
+        per_topic=q(TopicCount, "SELECT t.topic, count(*) AS items, "
+                    "count(DISTINCT i.story_id) AS stories "
+                    "FROM item_topics t JOIN items i ON i.id = t.item_id "
+                    "WHERE i.first_seen_at >= ? AND t.state = 'match' GROUP BY t.topic "
+                    "ORDER BY items DESC"),
+    )

@@ -1,5 +1,6 @@
 """Record types the Store speaks. Plain frozen dataclasses; datetimes are timezone-aware UTC.
-The matching ones are defined in storage.match_records and re-exported here."""
+The matching ones are defined in storage.match_records, the query ones in storage.query_records,
+and both are re-exported here."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ from storage.match_records import RelatedFeatures as RelatedFeatures
 from storage.match_records import StoryLink as StoryLink
 from storage.match_records import StoryLinker as StoryLinker
 from storage.match_records import StoryMatcher as StoryMatcher
+from storage.query_records import DayCount as DayCount
+from storage.query_records import ExportRow as ExportRow
+from storage.query_records import OutletCount as OutletCount
+from storage.query_records import SearchHit as SearchHit
+from storage.query_records import Sighting as Sighting
+from storage.query_records import Stats as Stats
+from storage.query_records import StoryDetail as StoryDetail
+from storage.query_records import StoryListing as StoryListing
+from storage.query_records import TableCounts as TableCounts
+from storage.query_records import TopicCount as TopicCount
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from storage import outbox
@@ -59,6 +59,7 @@ class AlertsAPI(Connected):
         """An alert about the service itself (a failing or silent source), once per key."""
         return self._write(lambda c: outbox.operator(c, channels, headline, key, now))
 
-    def alert_counts(self) -> dict[str, int]:
+    def alert_counts(self) -> Mapping[str, int]:
+        """How many alerts are in each state (states with none are left out)."""
         return {r[0]: r[1] for r in self._query(
             "SELECT state, count(*) FROM alerts GROUP BY state")}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,17 @@ from storage import health, links, queries, rebuild, revisits
 from storage.connection import Connected, translated
 from storage.health import DaemonState, SourceHealth
 from storage.records import (
+    ExportRow,
     ItemRefresh,
+    SearchHit,
+    Stats,
     StoredPage,
+    StoryDetail,
     StoryLink,
+    StoryListing,
     StoryMatcher,
     StoryRow,
+    TableCounts,
     TopicHit,
     iso,
 )
@@ -54,13 +61,14 @@ class OperationsAPI(Connected):
         self._write(write)
 
     @translated
-    def search(self, match: str, **filters: Any) -> list[dict[str, Any]]:
+    def search(self, match: str, **filters: Any) -> list[SearchHit]:
         return queries.search(self._conn, match, **filters)
 
-    def story_list(self, **filters: Any) -> list[dict[str, Any]]:
+    def story_list(self, **filters: Any) -> list[StoryListing]:
         return queries.stories(self._conn, **filters)
 
-    def story(self, story_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def story(self, story_id: int) -> StoryDetail:
+        """One story with its sightings; NotFound if there is none."""
         return queries.story(self._conn, story_id)
 
     @translated
@@ -69,10 +77,10 @@ class OperationsAPI(Connected):
         directions, earliest first: for `monitor show`, the export and the web reader."""
         return links.links_of(self._conn, story_id)
 
-    def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
+    def export(self, **filters: Any) -> Iterator[ExportRow]:
         return queries.export(self._conn, **filters)
 
-    def stats(self, since: str) -> dict[str, list[dict[str, Any]]]:
+    def stats(self, since: str) -> Stats:
         return queries.stats(self._conn, since)
 
     def raw_pages_since(self, since: str, after: int = 0, limit: int = 200) -> list[StoredPage]:
@@ -87,7 +95,7 @@ class OperationsAPI(Connected):
                 for r in rows]
 
     @translated
-    def item_texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    def item_texts(self, ids: Sequence[int]) -> Mapping[int, tuple[str, str]]:
         """(source id, text as published) of these items, for snippets in the original text."""
         found: dict[int, tuple[str, str]] = {}
         for i in range(0, len(ids), 500):
@@ -145,11 +153,9 @@ class OperationsAPI(Connected):
     def backup(self, target: Path) -> None:
         health.backup(self._conn, target)
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for table in ("sources", "items", "stories", "fetches", "item_versions", "alerts"):
-            out[table] = self._query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
-        return out
+    def counts(self) -> TableCounts:
+        return TableCounts(**{f.name: self._query(f"SELECT count(*) FROM {f.name}")[0][0]
+                              for f in fields(TableCounts)})
 
     def stories(self, since: datetime | None = None, limit: int = 50) -> list[StoryRow]:
         rows = self._query(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -221,8 +221,7 @@ def test_item_topics_keep_state_probability_evidence_and_reason(store: Store) ->
         ("defections", "match", 0.91, '["\'asylum\' in the title"]',
          "defections: 'asylum' in the title; score 0.91"),
         ("protests", "possible", 0.3, "[]", "protests (possible): score 0.30")]
-    _story, items = store.story(1)
-    lines = reasons.why_lines(items)
+    lines = reasons.why_lines([asdict(i) for i in store.story(1).sightings])
     assert lines[0].endswith("defections: 'asylum' in the title; score 0.91")
     assert "protests (possible)" in lines[1]
 

@@ -129,7 +129,7 @@ def test_persian_first_then_english_links_and_rolls_up(store: Store) -> None:
     row = next(r for r in store.alert_rows(limit=10) if r.kind.startswith("related:"))
     assert messages.label(row) == "Now also reported by Outlet en in English, 1 h later"
     assert messages.plain_text([row], False, "console").startswith("Now also reported by")
-    exported = {r["id"]: r["related"] for r in store.export(since=None, topic=None)}
+    exported = {r.id: r.related for r in store.export(since=None, topic=None)}
     assert f"translation:{fa}" in {v for v in exported.values() if v}
 
 

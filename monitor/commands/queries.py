@@ -13,9 +13,9 @@ import logging
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from dataclasses import asdict, fields, replace
 from datetime import timedelta
-from typing import Any, TextIO
+from typing import TextIO
 
 from tabulate import tabulate
 
@@ -88,25 +88,23 @@ def search(settings: Settings, query: str, *, limit: int, topic: str | None,
     try:
         found = store.search(fts_query(query), limit=limit * 4, topic=topic, source=source,
                              since=since_iso(since), language=lang)
-        ids = [r["id"] for r in found]
-        extra = store.item_texts(ids)
+        extra = store.item_texts([hit.id for hit in found])
     finally:
         store.close()
     terms = terms_of(query)
-    for r in found:
-        r["source_id"], text = extra.get(r["id"], (None, ""))
-        r["snippet"] = snippet(text, terms) if text else r["snippet"]
-    rows = one_per_story(found, limit)
+    texts = {item_id: text for item_id, (_, text) in extra.items() if text}
+    rows = one_per_story([replace(hit, snippet=snippet(texts[hit.id], terms))
+                          if hit.id in texts else hit for hit in found], limit)
     if as_json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([r.as_json() for r in rows], sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
     if not rows:
         print("no matches")
         return 0
-    print(tabulate([[r["story_id"], r["first_seen_at"], one_line(", ".join(r["outlets"]), 30),
-                     describe_sources(r), one_line(r["title"], 50),
-                     one_line(r["snippet"] or "", 70)] for r in rows],
+    print(tabulate([[r.hit.story_id, r.hit.first_seen_at, one_line(", ".join(r.outlets), 30),
+                     describe_sources(r), one_line(r.hit.title, 50),
+                     one_line(r.hit.snippet or "", 70)] for r in rows],
                    headers=["story", "first seen", "outlet", "source", "title", "snippet"]))
     return 0
 
@@ -120,14 +118,14 @@ def stories(settings: Settings, *, since: str | None, topic: str | None, limit: 
     finally:
         store.close()
     if as_json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        json.dump([asdict(r) for r in rows], sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif not rows:
         print("no stories")
     else:
-        print(tabulate([[r["id"], r["first_seen_at"], r["outlet_count"], r["first_outlet"],
-                         r["first_affiliation"] or "", r["affiliations"] or "",
-                         r["agency"] or "", r["topics"] or "", one_line(r["headline"], 60)]
+        print(tabulate([[r.id, r.first_seen_at, r.outlet_count, r.first_outlet,
+                         r.first_affiliation or "", r.affiliations or "",
+                         r.agency or "", r.topics or "", one_line(r.headline, 60)]
                         for r in rows],
                        headers=["id", "first seen", "outlets", "first outlet", "first is",
                                 "carried by", "agency", "topics", "headline"]))
@@ -137,25 +135,26 @@ def stories(settings: Settings, *, since: str | None, topic: str | None, limit: 
 def show(settings: Settings, story_id: int) -> int:
     store = open_store(settings, readonly=True)
     try:
-        story, items = store.story(story_id)
-        topics = story_topics(store, story["representative_item_id"] or story["first_item_id"])
+        story = store.story(story_id)
+        topics = story_topics(store, story.representative_item_id or story.first_item_id)
         links = store.story_links(story_id)
     finally:
         store.close()
-    print(f"story {story['id']}: {story['headline']}")
-    print(f"  first seen {story['first_seen_at']} at {story['first_outlet']}; carried by "
-          f"{story['outlet_count']} outlets ({story['item_count']} sightings); agency "
-          f"{story['agency'] or '-'}")
-    print("  topics: " + ("; ".join(explain_topics(topics, story["headline"])) or "none"))
-    print(tabulate([[i["first_seen_at"], i["outlet"],
-                     "/".join(x for x in (i["affiliation"], i["country"]) if x),
-                     ", ".join(i["sources"]), i["match_kind"],
-                     f"{i['similarity']:.2f}" if i["similarity"] is not None else "",
-                     i["status"] + (" (removed)" if i["removed_at"] else ""),
-                     one_line(i["title"], 50), i["url"] or ""] for i in one_per_url(items)],
+    print(f"story {story.id}: {story.headline}")
+    print(f"  first seen {story.first_seen_at} at {story.first_outlet}; carried by "
+          f"{story.outlet_count} outlets ({story.item_count} sightings); agency "
+          f"{story.agency or '-'}")
+    print("  topics: " + ("; ".join(explain_topics(topics, story.headline)) or "none"))
+    print(tabulate([[i.first_seen_at, i.outlet,
+                     "/".join(x for x in (i.affiliation, i.country) if x),
+                     ", ".join(sources), i.match_kind,
+                     f"{i.similarity:.2f}" if i.similarity is not None else "",
+                     i.status + (" (removed)" if i.removed_at else ""),
+                     one_line(i.title, 50), i.url or ""]
+                    for i, sources in one_per_url(story.sightings)],
                    headers=["seen", "outlet", "who", "sources", "matched by", "similarity",
                             "status", "title", "url"]))
-    for line in why_lines(items):
+    for line in why_lines([asdict(i) for i in story.sightings]):
         print(line)
     _print_links(links)
     return 0
@@ -180,17 +179,18 @@ def export(settings: Settings, *, fmt: str, since: str | None, topic: str | None
     _check(settings, topic=topic)
     store = open_store(settings, readonly=True)
     try:
-        rows: Iterable[dict[str, Any]] = store.export(since=since_iso(since), topic=topic)
+        rows = store.export(since=since_iso(since), topic=topic)
         with progress(None, "exporting") as bar:
             if fmt == "jsonl":
                 for row in rows:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    values = {name: getattr(row, name) for name in EXPORT_COLUMNS}
+                    out.write(json.dumps(values, ensure_ascii=False) + "\n")
                     bar.update(1)
             else:
-                writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
+                writer = csv.writer(out)
+                writer.writerow(EXPORT_COLUMNS)
                 for row in rows:
-                    writer.writerow(row)
+                    writer.writerow([getattr(row, name) for name in EXPORT_COLUMNS])
                     bar.update(1)
     finally:
         store.close()
@@ -203,8 +203,9 @@ def stats(settings: Settings, *, since: str | None) -> int:
         data = store.stats(since_iso(since or "30d") or "")
     finally:
         store.close()
-    for name, rows in data.items():
-        print(f"\n{name.replace('_', ' ')}:")
+    for table in fields(data):
+        rows = [asdict(row) for row in getattr(data, table.name)]
+        print(f"\n{table.name.replace('_', ' ')}:")
         print(tabulate(rows, headers="keys") if rows else "  nothing yet")
     return 0
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from monitor.matching.text import one_line, search_form
 from storage import Store
-from storage.records import TopicHit
+from storage.records import SearchHit, Sighting, TopicHit
 
 LANGUAGES = ("en", "fa", "ar")
 # written apart or with a ZWNJ: verb prefixes before, plural/verb/comparative endings after
@@ -29,6 +30,20 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 class BadOption(ValueError):
     """A query option that names nothing there is (exit 2, with the choices)."""
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    """A story's best-ranked search hit, with every source and outlet among the matches that
+    carried it."""
+
+    hit: SearchHit
+    sources: tuple[str, ...]
+    outlets: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """`monitor search --json`: the hit's fields, then its sources and outlets."""
+        return {**asdict(self.hit), "sources": list(self.sources), "outlets": list(self.outlets)}
 
 
 def check_filters(*, topics: Iterable[str], sources: Iterable[str], topic: str | None = None,
@@ -101,37 +116,38 @@ def snippet(text: str, terms: Sequence[str], width: int = 14) -> str:
         " …" if start + width < len(words) else "")
 
 
-def one_per_story(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The best-ranked row of each story (rows come best first), with every source and outlet
+def one_per_story(hits: Sequence[SearchHit], limit: int) -> list[StoryHit]:
+    """The best-ranked hit of each story (hits come best first), with every source and outlet
     among the matches that carried it."""
-    best: dict[Any, dict[str, Any]] = {}
-    for row in rows:
-        key = row["story_id"] if row["story_id"] is not None else ("item", row["id"])
+    best: dict[Any, tuple[SearchHit, list[str], list[str]]] = {}
+    for hit in hits:
+        key = hit.story_id if hit.story_id is not None else ("item", hit.id)
         if key not in best:
-            best[key] = {**row, "sources": [row.get("source_id")], "outlets": [row["outlet"]]}
+            best[key] = (hit, [hit.source_id], [hit.outlet])
             continue
-        kept = best[key]
-        for field, value in (("sources", row.get("source_id")), ("outlets", row["outlet"])):
-            if value not in kept[field]:
-                kept[field].append(value)
-    return list(best.values())[:limit]
+        _, sources, outlets = best[key]
+        for kept, value in ((sources, hit.source_id), (outlets, hit.outlet)):
+            if value not in kept:
+                kept.append(value)
+    return [StoryHit(hit, tuple(sources), tuple(outlets))
+            for hit, sources, outlets in list(best.values())[:limit]]
 
 
-def describe_sources(row: dict[str, Any]) -> str:
-    return one_line(", ".join(s for s in row.get("sources", []) if s), 40)
+def describe_sources(row: StoryHit) -> str:
+    return one_line(", ".join(s for s in row.sources if s), 40)
 
 
-def one_per_url(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A story's sightings with one row per article: the same page seen through its outlet's
-    feed and through an aggregator is one row naming both sources."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+def one_per_url(items: Sequence[Sighting]) -> list[tuple[Sighting, list[str]]]:
+    """A story's sightings with one row per article, each with its sources: the same page seen
+    through its outlet's feed and through an aggregator is one row naming both sources."""
+    rows: dict[tuple[str, str], tuple[Sighting, list[str]]] = {}
     for item in items:
-        key = (item["outlet"], item["url"] or f"item:{item['id']}")
+        key = (item.outlet, item.url or f"item:{item.id}")
         if key in rows:
-            if item["source_id"] not in rows[key]["sources"]:
-                rows[key]["sources"].append(item["source_id"])
+            if item.source_id not in rows[key][1]:
+                rows[key][1].append(item.source_id)
             continue
-        rows[key] = {**item, "sources": [item["source_id"]]}
+        rows[key] = (item, [item.source_id])
     return list(rows.values())
 
 

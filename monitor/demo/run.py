@@ -154,8 +154,8 @@ def _print_stories(store: object) -> None:
     assert isinstance(store, Store)
     rows = store.stories(limit=15)
     counts = store.counts()
-    print(f"Stored: {counts['items']} items, {counts['stories']} stories, "
-          f"{counts['fetches']} fetches logged.\nTop stories by outlets carrying them:")
+    print(f"Stored: {counts.items} items, {counts.stories} stories, "
+          f"{counts.fetches} fetches logged.\nTop stories by outlets carrying them:")
     print(tabulate([[s.id, s.outlet_count, s.agency or "", ", ".join(s.outlets)[:60],
                      one_line(s.headline, 60)] for s in rows],
                    headers=["story", "outlets", "agency", "carried by", "headline"]))
