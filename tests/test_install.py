@@ -41,6 +41,10 @@ def test_the_wheel_carries_defaults_unit_and_license(wheel: tuple[Path, str]) ->
         assert whl.read("monitor/defaults/feed-monitor.service") == \
             (REPO / "systemd" / "feed-monitor.service").read_bytes()
         assert any(n.endswith("licenses/LICENSE") for n in names)
+        # the topic model's weights and the reader's templates travel with the code
+        assert whl.read("monitor/matching/judge_weights.bin") == \
+            (REPO / "monitor" / "matching" / "judge_weights.bin").read_bytes()
+        assert "monitor/web/templates/story.html" in names
         metadata = whl.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "License-Expression: MIT" in metadata
     assert "MIT License" in (REPO / "LICENSE").read_text()
