@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.matching import judge
+from monitor.matching.lead import menu_last
 from monitor.matching.rules import Document
 from monitor.matching.text import search_form
 from monitor.matching.topics import TopicsConfig, rule_result
@@ -96,7 +97,7 @@ def load_own(path: Path) -> list[Item]:
 
 def document(item: Item) -> Document:
     """The document the analysis builds (search forms, as monitor.polling.analysis passes them)."""
-    return Document.of(search_form(item.title), search_form(item.text), item.language,
+    return Document.of(search_form(item.title), search_form(menu_last(item.text)), item.language,
                        normalised=True)
 
 
