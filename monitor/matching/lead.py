@@ -6,12 +6,16 @@ the lead is the story's while no word is lost to the rules.
 
 from __future__ import annotations
 
+import re
+
 MENU_WORDS = 4  # a menu entry: at most this many words ...
 MENU_LINES = 3  # ... and a block of at least this many entries in a row opens the text
-_STOPS = ".!?؟:،,;؛"
+_STOPS = ".!?؟،,;؛"
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s*")  # "1. Skip to content"
 
 
 def _menu_like(line: str) -> bool:
+    line = _NUMBERED.sub("", line)
     return len(line.split()) <= MENU_WORDS and not any(c in _STOPS for c in line)
 
 
