@@ -124,3 +124,6 @@ def test_shipped_rules_on_forms_they_used_to_miss() -> None:
                        "Iranian media said protesters marched in Santiago.") == []
     assert rule_topics("Protesters fill the streets of Shiraz",
                        "Iranian media said protesters marched in Shiraz.") == ["protests"]
+    # a rally the state organises is not a protest
+    assert rule_topics("Tehran rallies on Quds Day",
+                       "Crowds in Tehran held rallies and chanted slogans on Quds Day.") == []
