@@ -127,3 +127,19 @@ def test_shipped_rules_on_forms_they_used_to_miss() -> None:
     # a rally the state organises is not a protest
     assert rule_topics("Tehran rallies on Quds Day",
                        "Crowds in Tehran held rallies and chanted slogans on Quds Day.") == []
+
+
+def test_a_rule_exclusion_keeps_a_model_acceptance_possible(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text(TOPICS.replace('rule = "@people AND @leaving"',
+                                   'rule = "@people AND @leaving AND NOT @world_places"'), "utf-8")
+    problems: list[str] = []
+    cfg = load_topics(path, problems)
+    assert problems == []
+    table = array("f", bytes(4 * judge.SIZE))
+    table[judge.feature_id("t asylum")] = 8.0  # the model is sure from the title alone
+    model = replace(cfg, models=(("defections", judge.Weights(-1.0, table, rules=True)),))
+    (hit,) = topics.classify(model, "Envoy asylum", "In Paris.", "en", possible=True)
+    assert hit.state == "possible"  # the exclusion (a place abroad) has the last word
+    (hit,) = topics.classify(model, "Asylum", "In Shiraz.", "en", possible=True)
+    assert hit.state == "match"  # no rule hit, no exclusion: the model alone accepts

@@ -117,12 +117,15 @@ def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
     return judge.RuleResult(True, value, topic.threshold, terms, parts)
 
 
-def decide(topic: Topic, rule_hit: bool, probability: float) -> str | None:
+def decide(topic: Topic, rule_hit: bool, probability: float,
+           excluded: bool = False) -> str | None:
     """The rule proposes, the model disposes: a rule hit stands unless the model's probability
     is under `veto` (then it is only possible); without a rule hit the model alone must reach
-    `accept`. Between `possible` and the bar: possible."""
+    `accept`, and an item one of the rule's exclusions (`AND NOT ...`) removed is at most
+    possible: the written exclusions have the last word. Between `possible` and the bar:
+    possible."""
     bar = topic.veto if rule_hit else topic.accept
-    if probability >= bar:
+    if probability >= bar and not excluded:
         return "match"
     return "possible" if probability >= min(topic.possible, bar) or rule_hit else None
 
@@ -142,7 +145,9 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
                            shared)
     verdict = judge.verdict(weights, feats)
     rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
-    decided = decide(topic, rule_hit, verdict.probability)  # decides alone (the ablation)
+    excluded = weights.rules and any(name.startswith("not ") and not holds
+                                     for name, holds in result.clauses)
+    decided = decide(topic, rule_hit, verdict.probability, excluded)  # decides alone (ablation)
     if decided is None:
         return None
     return reasons.hit(topic.name, decided, value, terms, doc, verdict.probability,
