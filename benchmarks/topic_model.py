@@ -105,11 +105,13 @@ def document(item: Item) -> Document:
 
 def item_features(config: TopicsConfig, item: Item, with_rules: bool) -> dict[str, judge.Features]:
     doc = document(item)
-    shared: dict[str, Any] = {}
+    rules = {t.name: rule_result(t, doc) for t in config.topics}
+    shared: dict[str, Any] = {"rules": rules}  # as topics.classify gives them
     out = {}
     for topic in config.topics:
-        rule = rule_result(topic, doc) if with_rules else None
-        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared)
+        rule = rules[topic.name] if with_rules else None
+        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared,
+                                         topic.name)
     return out
 
 

@@ -248,6 +248,8 @@ def _rule_label(name: str) -> str:
                 else f"{clause[4:].replace('_', ' ')} (an exclusion of the rule)"
         return f"{clause.replace('_', ' ')} (in the rule)" if state == "holds" \
             else f"no {clause.replace('_', ' ')}"
+    if name.startswith("also "):
+        return f"the {name[5:]} rule also matched"
     if name.startswith(("where ", "dateline ")):
         return _WHERE[name]
     group, zone = name.rsplit(" ", 1)
@@ -298,9 +300,11 @@ def all_groups(rule_nodes: Iterable[Node], aliases: Mapping[str, tuple[str, ...]
 
 
 def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
-             language: str, shared: dict[str, Any] | None = None) -> Features:
+             language: str, shared: dict[str, Any] | None = None, topic: str = "") -> Features:
     """All features of an item for one topic. `shared`: what does not depend on the topic
-    (text features, alias groups' zones), computed once per document for every topic."""
+    (text features, alias groups' zones), computed once per document for every topic; its
+    "rules" (topic name -> RuleResult), when given, add the other topics' rule hits ("also
+    defections": a defection told with protest words is not a protest story)."""
     shared = {} if shared is None else shared
     if "text" not in shared:
         shared["text"] = text_features(doc)
@@ -308,7 +312,9 @@ def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
     if rule is not None:
         if "zones" not in shared:
             shared["zones"] = group_zones(doc, groups)
-        rule_features(rule, shared["zones"], language, out)
+        others = tuple(f"also {name}" for name, r in shared.get("rules", {}).items()
+                       if name != topic and r.matched and r.score >= r.threshold)
+        rule_features(rule, shared["zones"] + others, language, out)
     return out
 
 

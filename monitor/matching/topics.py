@@ -100,7 +100,8 @@ def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
     the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
     out = []
-    shared: dict[str, Any] = {}  # what the models of all topics read (judge.features)
+    shared: dict[str, Any] = {"rules": {t.name: rule_result(t, doc) for t in config.topics}}
+    # what the models of all topics read (judge.features): every topic's rule verdict, ...
     for topic in config.topics:
         hit = judge_topic(config, topic, doc, language, shared)
         if hit is not None and (possible or hit.state == "match"):
@@ -133,7 +134,7 @@ def decide(topic: Topic, rule_hit: bool, probability: float,
 def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
                 shared: dict[str, Any] | None = None) -> TopicHit | None:
     """One topic's verdict on a document (None: not even possible)."""
-    result = rule_result(topic, doc)
+    result = (shared or {}).get("rules", {}).get(topic.name) or rule_result(topic, doc)
     matched, value, terms = result.matched, result.score, result.terms
     weights = config.model_of(topic)
     if weights is None:
@@ -142,7 +143,7 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
         state = "match" if value >= topic.threshold else "possible"
         return reasons.hit(topic.name, state, value, terms, doc, None, ())
     feats = judge.features(doc, result if weights.rules else None, config.groups, language,
-                           shared)
+                           shared, topic.name)
     verdict = judge.verdict(weights, feats)
     rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
     excluded = weights.rules and any(name.startswith("not ") and not holds
