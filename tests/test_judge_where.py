@@ -143,3 +143,16 @@ def test_a_rule_exclusion_keeps_a_model_acceptance_possible(tmp_path: Path) -> N
     assert hit.state == "possible"  # the exclusion (a place abroad) has the last word
     (hit,) = topics.classify(model, "Asylum", "In Shiraz.", "en", possible=True)
     assert hit.state == "match"  # no rule hit, no exclusion: the model alone accepts
+
+
+def test_the_other_topics_rule_hits_are_features() -> None:
+    cfg = shipped()
+    d = Document.of("Iranian diplomat defects", "The Iranian diplomat sought asylum in Oslo.")
+    shared: dict[str, object] = {"rules": {t.name: topics.rule_result(t, d) for t in cfg.topics}}
+    rules = shared["rules"]
+    assert isinstance(rules, dict)
+    protests = judge.features(d, rules["protests"], cfg.groups, "en", shared, "protests")
+    assert "r also defections" in protests.values()
+    defections = judge.features(d, rules["defections"], cfg.groups, "en", shared, "defections")
+    assert "r also defections" not in defections.values()
+    assert judge.describe("r also defections") == "the defections rule also matched"
