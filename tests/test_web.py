@@ -136,9 +136,9 @@ def test_optional_tables_possible_band_and_related_stories(reader_db: Path,
         conn.execute("ALTER TABLE item_topics ADD COLUMN band TEXT")
         conn.execute("UPDATE item_topics SET band = 'possible' WHERE item_id IN "
                      "(SELECT id FROM items WHERE story_id = ?)", (a,))
-        conn.execute("CREATE TABLE story_links (story_id INTEGER, other_story_id INTEGER, "
-                     "kind TEXT)")
-        conn.execute("INSERT INTO story_links VALUES (?, ?, 'follow-up')", (a, b))
+        conn.execute("INSERT INTO story_links (story_id, other_story_id, kind, score, evidence, "
+                     "created_at) VALUES (?, ?, 'same_event', 1.0, '[]', "
+                     "'2026-03-01T12:00:00Z')", (a, b))  # the table of migration 0012
     headline = conn.execute("SELECT headline FROM stories WHERE id = ?", (a,)).fetchone()[0]
     conn.close()
     with serve_reader(ReaderConfig(db, TOPICS)) as url:
@@ -147,7 +147,7 @@ def test_optional_tables_possible_band_and_related_stories(reader_db: Path,
         assert f"/stories/{a}\"" not in main and f"/stories/{a}\"" in band
         assert "Possibly relevant" in page
         story_b = get(f"{url}/stories/{b}").text
-        assert f'href="/stories/{a}"' in story_b and "follow-up" in story_b
+        assert f'href="/stories/{a}"' in story_b and "same_event" in story_b
     assert headline
 
 
