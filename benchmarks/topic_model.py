@@ -14,12 +14,13 @@ import math
 import random
 import re
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from monitor.matching import judge
+from monitor.matching.lead import menu_last
 from monitor.matching.rules import Document
 from monitor.matching.text import search_form
 from monitor.matching.topics import TopicsConfig, rule_result
@@ -28,6 +29,8 @@ EPOCHS = 12
 RATE = 0.05
 L2 = 1e-4
 SEED = 15
+OWN = "own"  # the written set's group in `balance`
+OWN_SHARE = 0.5  # its weight, as a share of the real set's
 
 
 @dataclass(frozen=True)
@@ -96,27 +99,51 @@ def load_own(path: Path) -> list[Item]:
 
 def document(item: Item) -> Document:
     """The document the analysis builds (search forms, as monitor.polling.analysis passes them)."""
-    return Document.of(search_form(item.title), search_form(item.text), item.language,
+    return Document.of(search_form(item.title), search_form(menu_last(item.text)), item.language,
                        normalised=True)
 
 
 def item_features(config: TopicsConfig, item: Item, with_rules: bool) -> dict[str, judge.Features]:
     doc = document(item)
-    shared: dict[str, Any] = {}
+    rules = {t.name: rule_result(t, doc) for t in config.topics}
+    shared: dict[str, Any] = {"rules": rules}  # as topics.classify gives them
     out = {}
     for topic in config.topics:
-        rule = rule_result(topic, doc) if with_rules else None
-        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared)
+        rule = rules[topic.name] if with_rules else None
+        out[topic.name] = judge.features(doc, rule, config.groups, item.language, shared,
+                                         topic.name)
     return out
 
 
-def train(rows: list[tuple[judge.Features, bool]], with_rules: bool) -> judge.Weights:
-    """Logistic regression by AdaGrad on binary features; deterministic."""
+def balance(rows: list[tuple[str, bool]]) -> list[float]:
+    """A weight per row (its group, positive or not): within each group (a language of the
+    real set, the written set) positives are weighted up to balance the classes, and the
+    written set as a whole weighs `OWN_SHARE` of the real set, so that neither swamps the other
+    nor one language the other."""
+    count: Counter[tuple[str, bool]] = Counter(rows)
+    out = []
+    for group, y in rows:
+        negatives, positives = count[(group, False)], count[(group, True)]
+        up = negatives / max(1, positives)
+        out.append(up if y else 1.0)
+    total = {g: sum(w for (gg, _), w in zip(rows, out, strict=True) if gg == g)
+             for g, _ in count}
+    real = sum(v for g, v in total.items() if g != OWN)
+    return [w * (OWN_SHARE * real / total[g] if g == OWN and total[g] else 1.0)
+            for (g, _), w in zip(rows, out, strict=True)]
+
+
+def train(rows: list[tuple[judge.Features, bool]], with_rules: bool,
+          weights: list[float] | None = None) -> judge.Weights:
+    """Logistic regression by AdaGrad on binary features, each row weighted (`balance`);
+    deterministic."""
     table = [0.0] * judge.SIZE
     squares = [1e-8] * judge.SIZE
     bias, bias_sq = 0.0, 1e-8
-    positives = sum(1 for _, y in rows if y)
-    up = (len(rows) - positives) / max(1, positives)  # balance the classes
+    if weights is None:
+        positives = sum(1 for _, y in rows if y)
+        up = (len(rows) - positives) / max(1, positives)
+        weights = [up if y else 1.0 for _, y in rows]
     order = list(range(len(rows)))
     rng = random.Random(SEED)
     for _ in range(EPOCHS):
@@ -125,7 +152,7 @@ def train(rows: list[tuple[judge.Features, bool]], with_rules: bool) -> judge.We
             feats, y = rows[i]
             logit = bias + sum(table[h] for h in feats)
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
-            g = (p - (1.0 if y else 0.0)) * (up if y else 1.0)
+            g = (p - (1.0 if y else 0.0)) * weights[i]
             bias_sq += g * g
             bias -= RATE * g / math.sqrt(bias_sq)
             for h in feats:
@@ -139,10 +166,13 @@ def train_all(config: TopicsConfig, items: list[Item], with_rules: bool,
               cache: dict[tuple[str, bool], dict[str, judge.Features]] | None = None,
               ) -> dict[str, judge.Weights]:
     feats = [_cached(config, it, with_rules, cache) for it in items]
-    return {t.name: train([(f[t.name], t.name in it.labels) for f, it in zip(feats, items,
-                                                                           strict=True)],
-                          with_rules)
-            for t in config.topics}
+    groups = [OWN if it.source.startswith("topics_") else it.language for it in items]
+    out = {}
+    for t in config.topics:
+        labels = [t.name in it.labels for it in items]
+        rows = [(f[t.name], y) for f, y in zip(feats, labels, strict=True)]
+        out[t.name] = train(rows, with_rules, balance(list(zip(groups, labels, strict=True))))
+    return out
 
 
 def _cached(config: TopicsConfig, item: Item, with_rules: bool,

@@ -173,9 +173,10 @@ def test_an_edited_rule_takes_effect_without_retraining(tmp_path: Path) -> None:
 
 
 def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
-    """Both stages on the written test and hold-out sets. Measured: defections P 0.94 R 0.91,
-    protests P 0.94 R 0.93 (the rules alone: 0.99/0.93 and 0.98/0.95): below the 0.95/0.95
-    target, mostly on the English hold-out items; this guards the measured floor."""
+    """Both stages on the written test and hold-out sets. Measured (round 2): defections
+    P 0.945 R 0.956, protests P 0.954 R 0.943 (round 1: 0.94/0.91 and 0.94/0.93); per language
+    English defections R 0.93 and protests R 0.93, Persian defections P 0.92 stay under 0.95.
+    This guards the measured floor."""
     cfg = load_topics(REPO / "config" / "topics.toml", [])
     items = [it for name in ("topics_test.json", "topics_holdout.json")
              for it in topic_model.load_own(REPO / "tests" / "data" / name)]
@@ -186,7 +187,7 @@ def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
             tp += topic in got and topic in it.labels
             fp += topic in got and topic not in it.labels
             fn += topic not in got and topic in it.labels
-        assert tp / (tp + fp) >= 0.9 and tp / (tp + fn) >= 0.88, (topic, tp, fp, fn)
+        assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.93, (topic, tp, fp, fn)
 
 
 # -- reasons, storage, alerts --------------------------------------------------------------------

@@ -169,15 +169,37 @@ def text_features(doc: Document) -> Features:
 
 
 def zones(hit: Hit) -> tuple[str, ...]:
-    """Where an alias group occurs: in the title, the lead, or only deeper in the text."""
+    """Where an alias group occurs: in the title, the text's first `HEAD` words (a dateline:
+    "TEHRAN -" says where the reporter sits, not where it happens), the lead, or only deeper."""
     out = []
     if hit.positions.get("title"):
         out.append("title")
     text = hit.positions.get("text", ())
-    if any(p < LEAD for p in text):
+    if any(p < HEAD for p in text):
+        out.append("head")
+    if any(HEAD <= p < LEAD for p in text):
         out.append("lead")
-    elif text:
+    elif text and not any(p < HEAD for p in text):
         out.append("deep")
+    return tuple(out)
+
+
+HEAD = 3  # words of the text that may be a dateline
+HOME = ("@iran", "@iran_places", "@iran_state")  # alias groups that place a story in Iran
+ABROAD = ("@world_places", "@foreign_places", "@other_regimes")  # ... in another country
+
+
+def where(located: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Where the story happens, from the places named in its title and lead (a dateline left
+    out): 'where iran', 'where abroad', 'where both' or 'where unsaid'; and 'dateline only'
+    when Iran is named only in the first words (a foreign story reported from Tehran)."""
+    def named(labels: tuple[str, ...], spots: tuple[str, ...]) -> bool:
+        return any(z in spots for g in labels for z in located.get(g, ()))
+    home, abroad = named(HOME, ("title", "lead")), named(ABROAD, ("title", "lead"))
+    out = ["where " + {(True, True): "both", (True, False): "iran", (False, True): "abroad",
+                       (False, False): "unsaid"}[(home, abroad)]]
+    if not home and named(HOME, ("head",)):
+        out.append("dateline only")
     return tuple(out)
 
 
@@ -187,8 +209,9 @@ _RULE_IDS: dict[tuple[str, str], tuple[int, ...]] = {}  # (rule feature, languag
 def group_zones(doc: Document, groups: Iterable[Any_]) -> tuple[str, ...]:
     """'@group zone' for every alias group and zone it occurs in; the same for every topic
     (the groups are the rules' own nodes: those the rules evaluated come from the memo)."""
-    return tuple(f"{group.label} {zone}" for group in groups
-                 for zone in zones(group.eval(doc, ("title", "text"))))
+    located = {group.label: zones(group.eval(doc, ("title", "text"))) for group in groups}
+    return tuple(f"{label} {zone}" for label, spots in located.items()
+                 for zone in spots) + where(located)
 
 
 def rule_features(rule: RuleResult, where: Iterable[str], language: str,
@@ -225,9 +248,19 @@ def _rule_label(name: str) -> str:
                 else f"{clause[4:].replace('_', ' ')} (an exclusion of the rule)"
         return f"{clause.replace('_', ' ')} (in the rule)" if state == "holds" \
             else f"no {clause.replace('_', ' ')}"
+    if name.startswith("also "):
+        return f"the {name[5:]} rule also matched"
+    if name.startswith(("where ", "dateline ")):
+        return _WHERE[name]
     group, zone = name.rsplit(" ", 1)
-    where = {"title": "in the title", "lead": "in the lead", "deep": "deep in the text"}[zone]
-    return f"{group.lstrip('@').replace('_', ' ')} {where}"
+    spot = {"title": "in the title", "head": "in the first words", "lead": "in the lead",
+            "deep": "deep in the text"}[zone]
+    return f"{group.lstrip('@').replace('_', ' ')} {spot}"
+
+
+_WHERE = {"where iran": "set in Iran", "where abroad": "set abroad",
+          "where both": "Iran and abroad named", "where unsaid": "no place named",
+          "dateline only": "Iran only in the dateline"}
 
 
 def groups_of(rules: Iterable[Node]) -> tuple[Any_, ...]:
@@ -267,9 +300,11 @@ def all_groups(rule_nodes: Iterable[Node], aliases: Mapping[str, tuple[str, ...]
 
 
 def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
-             language: str, shared: dict[str, Any] | None = None) -> Features:
+             language: str, shared: dict[str, Any] | None = None, topic: str = "") -> Features:
     """All features of an item for one topic. `shared`: what does not depend on the topic
-    (text features, alias groups' zones), computed once per document for every topic."""
+    (text features, alias groups' zones), computed once per document for every topic; its
+    "rules" (topic name -> RuleResult), when given, add the other topics' rule hits ("also
+    defections": a defection told with protest words is not a protest story)."""
     shared = {} if shared is None else shared
     if "text" not in shared:
         shared["text"] = text_features(doc)
@@ -277,7 +312,9 @@ def features(doc: Document, rule: RuleResult | None, groups: Iterable[Any_],
     if rule is not None:
         if "zones" not in shared:
             shared["zones"] = group_zones(doc, groups)
-        rule_features(rule, shared["zones"], language, out)
+        others = tuple(f"also {name}" for name, r in shared.get("rules", {}).items()
+                       if name != topic and r.matched and r.score >= r.threshold)
+        rule_features(rule, shared["zones"] + others, language, out)
     return out
 
 

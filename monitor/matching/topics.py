@@ -100,7 +100,8 @@ def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
     the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
     out = []
-    shared: dict[str, Any] = {}  # what the models of all topics read (judge.features)
+    shared: dict[str, Any] = {"rules": {t.name: rule_result(t, doc) for t in config.topics}}
+    # what the models of all topics read (judge.features): every topic's rule verdict, ...
     for topic in config.topics:
         hit = judge_topic(config, topic, doc, language, shared)
         if hit is not None and (possible or hit.state == "match"):
@@ -117,12 +118,15 @@ def rule_result(topic: Topic, doc: Document) -> judge.RuleResult:
     return judge.RuleResult(True, value, topic.threshold, terms, parts)
 
 
-def decide(topic: Topic, rule_hit: bool, probability: float) -> str | None:
+def decide(topic: Topic, rule_hit: bool, probability: float,
+           excluded: bool = False) -> str | None:
     """The rule proposes, the model disposes: a rule hit stands unless the model's probability
     is under `veto` (then it is only possible); without a rule hit the model alone must reach
-    `accept`. Between `possible` and the bar: possible."""
+    `accept`, and an item one of the rule's exclusions (`AND NOT ...`) removed is at most
+    possible: the written exclusions have the last word. Between `possible` and the bar:
+    possible."""
     bar = topic.veto if rule_hit else topic.accept
-    if probability >= bar:
+    if probability >= bar and not excluded:
         return "match"
     return "possible" if probability >= min(topic.possible, bar) or rule_hit else None
 
@@ -130,7 +134,7 @@ def decide(topic: Topic, rule_hit: bool, probability: float) -> str | None:
 def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str,
                 shared: dict[str, Any] | None = None) -> TopicHit | None:
     """One topic's verdict on a document (None: not even possible)."""
-    result = rule_result(topic, doc)
+    result = (shared or {}).get("rules", {}).get(topic.name) or rule_result(topic, doc)
     matched, value, terms = result.matched, result.score, result.terms
     weights = config.model_of(topic)
     if weights is None:
@@ -139,10 +143,12 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
         state = "match" if value >= topic.threshold else "possible"
         return reasons.hit(topic.name, state, value, terms, doc, None, ())
     feats = judge.features(doc, result if weights.rules else None, config.groups, language,
-                           shared)
+                           shared, topic.name)
     verdict = judge.verdict(weights, feats)
     rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
-    decided = decide(topic, rule_hit, verdict.probability)  # decides alone (the ablation)
+    excluded = weights.rules and any(name.startswith("not ") and not holds
+                                     for name, holds in result.clauses)
+    decided = decide(topic, rule_hit, verdict.probability, excluded)  # decides alone (ablation)
     if decided is None:
         return None
     return reasons.hit(topic.name, decided, value, terms, doc, verdict.probability,

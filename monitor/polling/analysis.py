@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.matching import dedup, related, topics, wire
+from monitor.matching.lead import menu_last
 from monitor.matching.text import guess_language, search_form
 from monitor.matching.topics import TopicsConfig
 from monitor.parsing.extract import ArticleText, choose, extract_article
@@ -46,8 +47,10 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
     if not body:
         return Analysis(language, search_title, "", None, (), None)
     search_text = search_form(body)
-    hits = tuple(topics.classify(config, search_title, search_text, language, normalised=True,
-                                 possible=True))
+    story = menu_last(body)  # the topic stage reads the story's lead, not the site's menu
+    hits = tuple(topics.classify(config, search_title,
+                                 search_text if story is body else search_form(story), language,
+                                 normalised=True, possible=True))
     passed = any(h.state == "match" for h in hits)  # related coverage: topic items only
     return Analysis(
         language=language, search_title=search_title, search_text=search_text,
