@@ -284,8 +284,9 @@ def _credential_file(what: str, content: bytes) -> Check:
                 text = "\n".join(exc.problems)
                 expect("alerts.email.password" in text and "smtp.pw" in text,
                        f"does not name the setting and file: {text}")
+                said = text.replace(tmp, "<dir>")  # a random folder name may hold "0x"
                 for leak in ("position", "0x", "byte", "Sup3r", "\\x"):
-                    expect(leak not in text, f"reveals {leak!r}: {text}")
+                    expect(leak not in said, f"reveals {leak!r}: {text}")
                 return text.rsplit(": ", 1)[-1]
         raise AssertionError("a non-UTF-8 credential file was accepted")
     return Check(f"credential file: {what}", "config", run)
