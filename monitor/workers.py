@@ -222,6 +222,8 @@ class WorkerPool:
         self._waiting: collections.deque[asyncio.Future[_Worker]] = collections.deque()
         self._all: list[_Worker] = []
         self.replaced = 0
+        # called with (task name, seconds since a worker took it) after each finished task
+        self.observers: list[Callable[[str, float], None]] = []
 
     async def start(self) -> None:
         if self._free is not None:
@@ -237,8 +239,12 @@ class WorkerPool:
         if self._free is None:
             await self.start()
         worker = await self._acquire()
+        started = time.monotonic()
         try:
-            return await worker.call(task, args, timeout, context)
+            result = await worker.call(task, args, timeout, context)
+            for observe in self.observers:
+                observe(task, time.monotonic() - started)
+            return result
         except asyncio.CancelledError:
             worker.broken = True  # its task may still be running: never reuse it
             raise

@@ -63,3 +63,9 @@ class AlertsAPI(Connected):
         """How many alerts are in each state (states with none are left out)."""
         return {r[0]: r[1] for r in self._query(
             "SELECT state, count(*) FROM alerts GROUP BY state")}
+
+    def oldest_pending_alert(self) -> str | None:
+        """When the oldest alert still waiting to be sent was queued (ISO time), or None."""
+        rows = self._query("SELECT min(created_at) FROM alerts "
+                           "WHERE state IN ('pending', 'sending')")
+        return str(rows[0][0]) if rows and rows[0][0] else None

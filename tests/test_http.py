@@ -275,6 +275,8 @@ def test_untrusted_tls_certificate_is_a_network_error() -> None:
     tls = Path(__file__).parent / "fixtures" / "tls"
 
     class H(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "2")

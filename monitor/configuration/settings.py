@@ -158,6 +158,13 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     database: DatabaseSettings
@@ -170,6 +177,7 @@ class Settings:
     sources: tuple[SourceConfig, ...]
     topics: TopicsConfig
     web: WebSettings
+    metrics: MetricsSettings
 
     def source(self, source_id: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.id == source_id), None)
@@ -345,4 +353,4 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None, *,
         fetch=_section(FetchSettings, "fetch", v),
         extraction=_section(ExtractionSettings, "extraction", v),
         dedup=_section(DedupSettings, "dedup", v), health=_section(HealthSettings, "health", v),
-        web=_section(WebSettings, "web", v))
+        web=_section(WebSettings, "web", v), metrics=_section(MetricsSettings, "metrics", v))

@@ -191,6 +191,9 @@ CORE: tuple[Setting, ...] = (
     Setting("web.port", 8002, "port of `monitor web`", positive_int),
     Setting("web.token", None, "access token of `monitor web` (the password of HTTP Basic, or a Bearer token): token_env = 'VAR' or token_file = 'path'", parse_secret_ref),
     Setting("web.datasette_url", "http://127.0.0.1:8001/", "where `monitor serve` (Datasette) is reached, linked from the reader", string),
+    Setting("metrics.enabled", False, "serve Prometheus metrics from `monitor run` (polls, articles, extraction time, alert queue, source health)", boolean),
+    Setting("metrics.host", "127.0.0.1", "address the metrics endpoint listens on (loopback: only this machine can scrape it)", string),
+    Setting("metrics.port", 9108, "port of the metrics endpoint (http://HOST:PORT/metrics)", positive_int),
 )
 
 

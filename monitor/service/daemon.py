@@ -28,6 +28,7 @@ from monitor.polling.deps import Deps
 from monitor.polling.pipeline import SourceReport
 from monitor.service.app import alerting, maintain, poll_sources, running, source_records
 from monitor.service.lifecycle import InstanceLock, check_health, notify, watchdog_interval
+from monitor.service.metrics import Metrics, exposed
 from monitor.service.revisit import revisit_due
 from storage import StorageError
 
@@ -43,6 +44,7 @@ class Daemon:
         self.alerts_waiting = asyncio.Event()  # a run queued alerts: dispatch now, not later
         self.last_beat = datetime.min.replace(tzinfo=UTC)
         self.watchdog = watchdog_interval()
+        self.metrics: Metrics | None = None  # metrics.enabled
 
     async def tick(self) -> None:
         if self.stopping:
@@ -64,8 +66,11 @@ class Daemon:
     def _forget(self, source_id: str) -> Callable[[asyncio.Task[list[SourceReport]]], None]:
         def done(task: asyncio.Task[list[SourceReport]]) -> None:
             self.in_flight.pop(source_id, None)
-            if not task.cancelled() and task.exception() is None and any(
-                    r.alerts for r in task.result()):
+            if task.cancelled() or task.exception() is not None:
+                return
+            if self.metrics is not None:
+                self.metrics.record(task.result())
+            if any(r.alerts for r in task.result()):
                 self.alerts_waiting.set()
         return done
 
@@ -176,8 +181,11 @@ async def run_daemon(settings: Settings, stop: asyncio.Event | None = None) -> i
 
 
 async def _serve(settings: Settings, stop: asyncio.Event, reload: asyncio.Event) -> int:
-    async with running(settings) as deps, alerting(settings, deps.store, deps.clock) as dispatcher:
+    async with (running(settings) as deps,
+                alerting(settings, deps.store, deps.clock) as dispatcher,
+                exposed(settings.metrics, deps) as metrics):
         daemon = Daemon(deps)
+        daemon.metrics = metrics
         deps.store.heartbeat(deps.clock(), starting=True)
         notify("READY=1")
         scheduler = AsyncIOScheduler(timezone=UTC)
