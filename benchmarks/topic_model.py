@@ -13,12 +13,14 @@ import json
 import math
 import random
 import re
+import sys
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.configuration.sources import load_topics
 from monitor.matching import judge
 from monitor.matching.lead import menu_last
 from monitor.matching.rules import Document
@@ -72,6 +74,22 @@ def stories(items: list[Item], overlap: float = 0.25) -> list[int]:
 
 class DataMissing(Exception):
     pass
+
+
+def load_inputs(data: Path, topics: Path, prog: str) -> tuple[list[Item], TopicsConfig] | None:
+    """The labelled items and the topics file, or None after saying on stderr why they cannot
+    be read (the data folder is absent, or the topics have problems)."""
+    try:
+        items = load_dev(data)
+    except DataMissing as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+    problems: list[str] = []
+    config = load_topics(topics, problems)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return None
+    return items, config
 
 
 def load_dev(folder: Path) -> list[Item]:

@@ -27,8 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks import topic_model
-from benchmarks.topic_model import DataMissing, Item
-from monitor.configuration.sources import load_topics
+from benchmarks.topic_model import Item
 from monitor.matching import judge, topics
 from monitor.matching.gate import Gate
 from monitor.matching.topics import TopicsConfig
@@ -133,16 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--own", action="store_true", help="also score the written sets (tests/data)")
     ap.add_argument("--out", type=Path, default=RESULTS / "topics.json")
     args = ap.parse_args(argv)
-    try:
-        items = topic_model.load_dev(args.data)
-    except DataMissing as exc:
-        print(f"benchmarks.topics: {exc}", file=sys.stderr)
+    loaded = topic_model.load_inputs(args.data, args.topics, "benchmarks.topics")
+    if loaded is None:
         return 2
-    problems: list[str] = []
-    config = load_topics(args.topics, problems)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        return 2
+    items, config = loaded
     own_train = topic_model.load_own(OWN_TRAIN)
     print(f"{len(items)} items ({sum(it.ambiguous for it in items)} ambiguous, left out), "
           f"{len(set(topic_model.stories(items)))} story groups, {args.folds} folds")

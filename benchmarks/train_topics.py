@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 
 from benchmarks import topic_model
-from benchmarks.topic_model import DataMissing
-from monitor.configuration.sources import load_topics
 from monitor.matching import judge
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,16 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--topics", type=Path, default=REPO / "config" / "topics.toml")
     ap.add_argument("--out", type=Path, default=judge.WEIGHTS_FILE)
     args = ap.parse_args(argv)
-    try:
-        items = [it for it in topic_model.load_dev(args.data) if not it.ambiguous]
-    except DataMissing as exc:
-        print(f"benchmarks.train_topics: {exc}", file=sys.stderr)
+    loaded = topic_model.load_inputs(args.data, args.topics, "benchmarks.train_topics")
+    if loaded is None:
         return 2
-    problems: list[str] = []
-    config = load_topics(args.topics, problems)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        return 2
+    items, config = [it for it in loaded[0] if not it.ambiguous], loaded[1]
     items += topic_model.load_own(REPO / "tests" / "data" / "topics_dev.json")
     models = topic_model.train_all(config, items, True)
     blob = judge.dump(models)

@@ -299,16 +299,22 @@ def _article_like(path: str) -> bool:
         or len(last) >= 24
 
 
+def html_root(body: bytes, content_type: str, what: str) -> Any:
+    """An HTML body decoded and parsed by lxml; `ParseError` naming `what` when it is empty or
+    unparsable."""
+    text, _ = decode_document(body, content_type)
+    if not text.strip():
+        raise ParseError(f"empty {what}")
+    try:
+        return lxml.html.document_fromstring(text.replace("\x00", ""))
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise ParseError(f"unparsable {what}: {exc}") from None
+
+
 @task("parse_listing")
 def parse_listing(body: bytes, content_type: str, url: str) -> ParsedFeed:
     """Article links of an HTML listing page: same site, article-like paths, at most 60."""
-    text, _ = decode_document(body, content_type)
-    if not text.strip():
-        raise ParseError("empty listing page")
-    try:
-        root = lxml.html.document_fromstring(text.replace("\x00", ""))
-    except (ValueError, lxml.etree.ParserError) as exc:
-        raise ParseError(f"unparsable listing page: {exc}") from None
+    root = html_root(body, content_type, "listing page")
     site = site_of(url)
     seen: set[str] = set()
     entries: list[Entry] = []

@@ -25,11 +25,10 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from monitor.errors import ParseError
-from monitor.fetching.decode import decode_document
 from monitor.fetching.urls import is_http_url
 from monitor.matching.text import clean_stored, one_line
 from monitor.parsing.dates import parse_any_date
-from monitor.parsing.feeds import Entry, ParsedFeed
+from monitor.parsing.feeds import Entry, ParsedFeed, html_root
 from monitor.workers import task
 
 TELEGRAM_HOSTS = ("t.me", "telegram.me", "telegram.dog")
@@ -133,13 +132,7 @@ def _older_page(root: lxml.html.HtmlElement, base: str) -> str | None:
 @task("parse_telegram")
 def parse_telegram(body: bytes, content_type: str, url: str) -> ParsedFeed:
     """Messages of a channel's web preview, newest first, and the link to older ones."""
-    text, _ = decode_document(body, content_type)
-    if not text.strip():
-        raise ParseError("empty Telegram preview page")
-    try:
-        root = lxml.html.document_fromstring(text.replace("\x00", ""))
-    except (ValueError, lxml.etree.ParserError) as exc:
-        raise ParseError(f"unparsable Telegram preview page: {exc}") from None
+    root = html_root(body, content_type, "Telegram preview page")
     messages = root.xpath("//div[@data-post]")
     entries = [e for m in messages[-MAX_MESSAGES:] if (e := _message(m, url)) is not None]
     if not entries:

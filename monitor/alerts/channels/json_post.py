@@ -5,11 +5,13 @@ went wrong, never the address."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from monitor.alerts.channels.base import ChannelSpec, Context, SecretSpec, always
 from monitor.configuration.secrets import Secret
 from monitor.errors import FOREIGN_URL_ERRORS, ChannelError
 from monitor.fetching.http import parse_retry_after
@@ -45,6 +47,24 @@ class HttpChannel:
         transient = resp.status_code == 429 or resp.status_code >= 500
         raise ChannelError(f"{self.name}: HTTP {resp.status_code}", permanent=not transient,
                            retry_after=retry_after)
+
+
+def url_spec(name: str, enabled_help: str, key: str, key_help: str,
+             channel: type[HttpChannel], options: Callable[[Secret | None], Any]) -> ChannelSpec:
+    """The spec of a channel whose one setting is a secret URL (`alerts.<name>.<key>`): its
+    options hold that secret, its check refuses an unusable URL, and it posts to it."""
+    def configure(values: Mapping[str, Any], secrets: Mapping[str, Secret | None],
+                  base: Path) -> Any:
+        return options(secrets.get(key))
+
+    def make(opts: Any, ctx: Context) -> HttpChannel:
+        url = getattr(opts, key)
+        assert url is not None  # required when enabled: checked by the settings
+        return channel(ctx.client, url.reveal())
+
+    return ChannelSpec(name=name, enabled_help=enabled_help, settings=(),
+                       secrets=(SecretSpec(key, key_help, always),), configure=configure,
+                       check=url_checker(key), make=make)
 
 
 def url_checker(key: str) -> Any:

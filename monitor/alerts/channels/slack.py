@@ -4,14 +4,12 @@ within Slack's limits (header 150, section 3000 characters, 50 blocks)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from monitor.alerts import messages
-from monitor.alerts.channels.base import ChannelSpec, SecretSpec, always
-from monitor.alerts.channels.json_post import HttpChannel, url_checker
+from monitor.alerts.channels.json_post import HttpChannel, url_spec
 from monitor.configuration.secrets import Secret
 from monitor.matching.text import one_line
 from storage.records import AlertRow
@@ -82,17 +80,6 @@ class SlackOptions:
     webhook_url: Secret | None
 
 
-def _configure(values: Mapping[str, Any], secrets: Mapping[str, Secret | None],
-               base: Path) -> SlackOptions:
-    return SlackOptions(secrets.get("webhook_url"))
-
-
-def _make(options: SlackOptions, ctx: Any) -> Slack:
-    assert options.webhook_url is not None  # required when enabled: checked by the settings
-    return Slack(ctx.client, options.webhook_url.reveal())
-
-
-SPEC = ChannelSpec(
-    name="slack", enabled_help="post alerts to a Slack incoming webhook", settings=(),
-    secrets=(SecretSpec("webhook_url", "the webhook URL: webhook_url_env = 'VAR' or webhook_url_file = 'path'", always),),
-    configure=_configure, check=url_checker("webhook_url"), make=_make)
+SPEC = url_spec("slack", "post alerts to a Slack incoming webhook", "webhook_url",
+                "the webhook URL: webhook_url_env = 'VAR' or webhook_url_file = 'path'",
+                Slack, SlackOptions)

@@ -3,14 +3,12 @@ alert's plain data, which the other channels render for people."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from monitor.alerts import messages
-from monitor.alerts.channels.base import ChannelSpec, SecretSpec, always
-from monitor.alerts.channels.json_post import HttpChannel, url_checker
+from monitor.alerts.channels.json_post import HttpChannel, url_spec
 from monitor.configuration.secrets import Secret
 from monitor.fetching.urls import is_http_url
 from monitor.matching.reasons import reason
@@ -49,17 +47,5 @@ class WebhookOptions:
     url: Secret | None
 
 
-def _configure(values: Mapping[str, Any], secrets: Mapping[str, Secret | None],
-               base: Path) -> WebhookOptions:
-    return WebhookOptions(secrets.get("url"))
-
-
-def _make(options: WebhookOptions, ctx: Any) -> Webhook:
-    assert options.url is not None  # required when enabled: checked by the settings
-    return Webhook(ctx.client, options.url.reveal())
-
-
-SPEC = ChannelSpec(
-    name="webhook", enabled_help="POST alerts as JSON to a URL", settings=(),
-    secrets=(SecretSpec("url", "the URL: url_env = 'VAR' or url_file = 'path'", always),),
-    configure=_configure, check=url_checker("url"), make=_make)
+SPEC = url_spec("webhook", "POST alerts as JSON to a URL", "url",
+                "the URL: url_env = 'VAR' or url_file = 'path'", Webhook, WebhookOptions)
