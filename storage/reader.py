@@ -2,9 +2,9 @@
 
 The reader opens the database with SQLite's ``mode=ro`` URI and ``PRAGMA query_only``, so no
 page can write, whatever a query says. Results are frozen record types; the web layer renders
-them. Tables that other parts of the project may add later are used only when they exist: a
-``band`` (or ``state``) column of `item_topics` whose value ``possible`` marks items just below a
-topic's threshold, and a ``story_links`` table of related stories.
+them. The possible band (`item_topics.state = 'possible'`, migration 0007) and related
+stories (`story_links`, migration 0012) are read only when the file has them, so a database the
+daemon has not migrated yet still opens.
 """
 
 from __future__ import annotations
@@ -139,9 +139,8 @@ def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def band_column(conn: sqlite3.Connection) -> str | None:
-    """The column of item_topics holding the band (`possible`), if this schema has one."""
-    cols = table_columns(conn, "item_topics")
-    return next((c for c in ("band", "state") if c in cols), None)
+    """`state`, the column of item_topics holding the possible band, if the file has it."""
+    return "state" if "state" in table_columns(conn, "item_topics") else None
 
 
 def _confirmed(band: str | None, alias: str = "t") -> str:
@@ -271,23 +270,16 @@ def story(conn: sqlite3.Connection, story_id: int) -> StoryDetail:
         related=related(conn, story_id))
 
 
-_LINK_OTHER = ("other_story_id", "related_story_id", "linked_story_id", "to_story_id")
-
-
 def related(conn: sqlite3.Connection, story_id: int) -> tuple[Related, ...]:
-    """Stories linked to this one in `story_links`, if that table exists (either direction)."""
-    cols = table_columns(conn, "story_links")
-    mine = next((c for c in ("story_id", "from_story_id") if c in cols), None)
-    other = next((c for c in _LINK_OTHER if c in cols), None)
-    if not mine or not other:
+    """Stories linked to this one in `story_links` (either direction), if the file has it."""
+    if not table_columns(conn, "story_links"):
         return ()
-    kind = next((c for c in ("kind", "relation", "reason") if c in cols), None)
-    kind_sql = f"l.{kind}" if kind else "'related'"
     rows = conn.execute(
-        f"SELECT s.id, s.headline, {kind_sql} AS relation, (SELECT r.language FROM items r "
+        "SELECT s.id, s.headline, l.kind AS relation, (SELECT r.language FROM items r "
         "WHERE r.id = coalesce(s.representative_item_id, s.first_item_id)) AS language "
-        f"FROM story_links l JOIN stories s ON s.id = CASE WHEN l.{mine} = :id THEN l.{other} "
-        f"ELSE l.{mine} END WHERE (l.{mine} = :id OR l.{other} = :id) AND s.id != :id "
+        "FROM story_links l JOIN stories s ON s.id = CASE WHEN l.story_id = :id "
+        "THEN l.other_story_id ELSE l.story_id END "
+        "WHERE (l.story_id = :id OR l.other_story_id = :id) AND s.id != :id "
         "ORDER BY s.first_seen_at DESC LIMIT 20", {"id": story_id}).fetchall()
     return tuple(Related(r["id"], r["headline"], r["language"], str(r["relation"] or ""))
                  for r in rows)

@@ -1,7 +1,7 @@
 """Stored items' content: dedup fingerprints that leave the outlet's boilerplate out, and an
 item's content refreshed from its page again (revisits, `reextract`) through the same article
-path as polling (`articles.page_article`), so title, text, search forms, topics and signature
-are always replaced together."""
+path as polling (`articles.page_article`, through `refresh_of`), so title, text, search
+forms, topics and signature are always replaced together."""
 
 from __future__ import annotations
 
@@ -50,16 +50,6 @@ def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | N
     if computed is not None and not frequent(computed.line_hashes):
         return computed
     return dedup.fingerprint(text, frequent)
-
-
-async def refreshed(pool: WorkerPool, store: Store, settings: Settings, *, item_id: int,
-                    outlet: str, title: str, language: str | None, html: str, url: str,
-                    reason: str) -> ItemRefresh | None:
-    """The item's content from its page, or None when the page gave no text (see
-    `refresh_of`)."""
-    return (await refresh_of(pool, store, settings, item_id=item_id, outlet=outlet,
-                             title=title, language=language, html=html, url=url,
-                             reason=reason))[0]
 
 
 async def refresh_of(pool: WorkerPool, store: Store, settings: Settings, *, item_id: int,

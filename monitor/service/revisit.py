@@ -23,7 +23,7 @@ from monitor.errors import (
 from monitor.fetching.decode import decode_document
 from monitor.fetching.http import describe
 from monitor.matching.text import normalize, one_line
-from monitor.polling.content import refreshed
+from monitor.polling.content import refresh_of
 from monitor.polling.deps import Deps
 from storage import StorageError
 from storage.records import ItemRefresh
@@ -91,9 +91,9 @@ async def _revisit(deps: Deps, item: Due) -> Outcome:
     if _section_redirect(item.url, page.final_url):
         return Outcome(removed=f"redirected to {describe(page.final_url)}")
     html, _ = decode_document(page.body, page.content_type)
-    got = await refreshed(deps.pool, deps.store, deps.settings, item_id=item.item_id,
-                          outlet=item.outlet, title=item.title, language=item.language,
-                          html=html, url=page.final_url, reason="revisit")
+    got, _ = await refresh_of(deps.pool, deps.store, deps.settings, item_id=item.item_id,
+                              outlet=item.outlet, title=item.title, language=item.language,
+                              html=html, url=page.final_url, reason="revisit")
     if got is not None and _changed(item.title, item.text, got):
         return Outcome(refresh=got)
     return Outcome()
