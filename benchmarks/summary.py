@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from benchmarks import compare
+
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 
@@ -102,6 +104,12 @@ def main() -> None:
                   f"**{'met' if at_100 >= 5 and ratios == sorted(ratios) else 'not met'}**",
                   f"- >= 0.7 of the CPU floor at zero latency: {fraction}: "
                   f"**{'met' if fraction >= 0.7 else 'not met'}**", ""]
+    lines += ["## Every headline figure, before and after", "",
+              "Before: the committed results of the run before the Nagle stall was removed "
+              "(`results/before/`, e2e from `results/e2e_before_nodelay.json`); after: the "
+              "current `results/`. Medians (min-max); the ratio is of the medians, taken across "
+              "two runs on a shared machine, so read it with the load averages in each section.",
+              "", *compare.rows(), ""]
     before = _load("e2e_before_nodelay")
     if heavy and before:
         lines += _nodelay(before, heavy)
