@@ -21,8 +21,12 @@ neither found nor missed).
 
 from __future__ import annotations
 
+import zlib
+from array import array
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 from monitor.matching import wire
 from monitor.matching.text import search_form, words
@@ -32,6 +36,7 @@ NOVEL_BELOW = 0.3  # a paragraph with less of its shingles in the other text is 
 OWN_BELOW = 0.1  # and under this, a paragraph of its own (not even an edited copy)
 REPEATED = 3  # paragraphs of one text that share a shingle: a template, left out
 SHINGLE_CHARS = 9  # longer than the index's five: a paragraph shares them only with its copies
+_crc = zlib.crc32
 
 
 @dataclass(frozen=True)
@@ -55,38 +60,86 @@ class Verdicts:
     rewrite_novel: float = 0.1  # and almost no paragraph of its own
 
 
-def _paragraph_shingles(text: str) -> list[tuple[set[str], int]]:
-    """Each long enough paragraph's shingles, without those found in `REPEATED` or more
-    paragraphs of the same text (a template sentence says nothing about the story: it is
-    neither found nor missed), and how many it had."""
-    lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
-    out = []
-    for line in lines:
-        tokens = words(search_form(line))
-        if len(tokens) < MIN_PARAGRAPH_WORDS:
-            continue
-        compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
-        out.append({compact[i:i + SHINGLE_CHARS]
-                    for i in range(max(1, len(compact) - SHINGLE_CHARS + 1))})
-    seen = Counter(sh for shingles in out for sh in shingles)
-    return [({sh for sh in shingles if seen[sh] < REPEATED}, len(shingles)) for shingles in out]
+class Shingled:
+    """A text's paragraphs as verification reads them: each long enough paragraph's shingles as
+    stable 32-bit hashes (CRC-32 of the UTF-8 shingle: the same in every process, unlike
+    Python's `hash`), without the template ones, and how many it had. Made once per text (by
+    the worker, with the fingerprint) and carried as compact bytes (`blob`, about four bytes a
+    shingle); the set of all its shingles is built only when a comparison needs it."""
+
+    __slots__ = ("sizes", "runs", "unique", "_union")
+
+    def __init__(self, sizes: list[int], runs: list[array[int]], unique: int) -> None:
+        self.sizes = sizes  # shingles of each paragraph, templates included
+        self.runs = runs  # its kept shingles (each once)
+        self.unique = unique  # distinct kept shingles of the whole text
+        self._union: set[int] | None = None
+
+    @classmethod
+    def of_text(cls, text: str, normed: Mapping[str, str] | None = None) -> Shingled:
+        """`normed`: search forms of some of the text's lines, already made (the fingerprint's)."""
+        lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
+        out, sizes = [], []
+        for line in lines:
+            norm = normed.get(line) if normed else None
+            tokens = words(norm if norm is not None else search_form(line))
+            if len(tokens) < MIN_PARAGRAPH_WORDS:
+                continue
+            compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
+            shingles = {_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8"))
+                        for i in range(max(1, len(compact) - SHINGLE_CHARS + 1))}
+            out.append(shingles)
+            sizes.append(len(shingles))
+        seen = Counter(sh for shingles in out for sh in shingles)
+        runs = [array("I", [sh for sh in shingles if seen[sh] < REPEATED]) for shingles in out]
+        return cls(sizes, runs, sum(1 for n in seen.values() if n < REPEATED))
+
+    @classmethod
+    def of_blob(cls, blob: bytes) -> Shingled:
+        values = array("I")
+        values.frombytes(blob)
+        n = values[0]
+        sizes, lengths = list(values[1:1 + n]), values[1 + n:1 + 2 * n]
+        runs, at = [], 2 + 2 * n
+        for length in lengths:
+            runs.append(values[at:at + length])
+            at += length
+        return cls(sizes, runs, values[1 + 2 * n])
+
+    def blob(self) -> bytes:
+        head = array("I", [len(self.sizes), *self.sizes, *(len(r) for r in self.runs),
+                           self.unique])
+        return head.tobytes() + b"".join(r.tobytes() for r in self.runs)
+
+    def union(self) -> set[int]:
+        if self._union is None:
+            self._union = set().union(*self.runs)
+        return self._union
 
 
-def align(a: str, b: str) -> Alignment:
-    """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other."""
-    pa, pb = _paragraph_shingles(a), _paragraph_shingles(b)
-    sa: set[str] = set().union(*(p for p, _ in pa))
-    sb: set[str] = set().union(*(p for p, _ in pb))
-    if not sa or not sb:
+def align(a: str | Shingled, b: str | Shingled) -> Alignment:
+    """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other.
+    Only one text's set of shingles is built (the one already built, if either is)."""
+    sa = a if isinstance(a, Shingled) else Shingled.of_text(a)
+    sb = b if isinstance(b, Shingled) else Shingled.of_text(b)
+    if not sa.unique or not sb.unique:
         return Alignment(0.0, 1.0, False, 0.0)
-    small, large = (pa, sb) if len(sa) <= len(sb) else (pb, sa)
+    small, large = (sa, sb) if sa.unique <= sb.unique else (sb, sa)
+    if large._union is not None or small._union is None:
+        inside = [len(large.union().intersection(run)) for run in small.runs]
+    else:  # the shared shingles, from the small text's set and the large text's runs
+        common = small.union().intersection(chain.from_iterable(large.runs))
+        inside = [len(common.intersection(run)) for run in small.runs]
+    return _alignment(small.sizes, inside, large.unique / small.unique)
+
+
+def _alignment(sizes: list[int], inside: list[int], ratio: float) -> Alignment:
     total = found = novel = own = own_size = 0
     lead = False
-    for index, (shingles, size) in enumerate(small):
-        inside = len(shingles & large)
-        share = inside / size
+    for index, (size, got) in enumerate(zip(sizes, inside, strict=True)):
+        share = got / size
         total += size
-        found += inside
+        found += got
         if share < OWN_BELOW:
             own += 1
             own_size += size
@@ -94,9 +147,8 @@ def align(a: str, b: str) -> Alignment:
             novel += size
         elif index == 0:
             lead = True
-    return Alignment(round(found / total, 4), round(novel / total, 4), lead,
-                     round(max(len(sa), len(sb)) / min(len(sa), len(sb)), 3), own,
-                     round(own_size / total, 4))
+    return Alignment(round(found / total, 4), round(novel / total, 4), lead, round(ratio, 3),
+                     own, round(own_size / total, 4))
 
 
 def shares_background(al: Alignment, v: Verdicts = Verdicts()) -> bool:
