@@ -144,6 +144,12 @@ def main() -> None:
             lines.append(f"| {r['stored_items']:,} | {_mmm(r['per_item_ms'])} | "
                          f"{r.get('ratio_to_first', '')} | {r['index_bytes_per_item']} |")
         lines.append("")
+    cost = _load("verify_cost")
+    if cost:
+        lines += ["## Story assignment in the main process (`benchmarks.verify_cost`)", "",
+                  f"{_mmm(cost['cpu_ms_per_item'])} CPU ms per item over {cost['items']} heavy "
+                  f"benchmark texts ({cost['joined']} joined a story), exact verification "
+                  "included.", ""]
     search = _load("search")
     if search:
         lines += ["## Search at 100k items (ms, top 20 with snippets)", ""]

@@ -14,7 +14,9 @@ SQLite). Every member of a story in the window is indexed (storage.stories), wit
 low-threshold bands for light rewrites; `judge` accepts a candidate when its estimated Jaccard is
 high, or when the smaller text is mostly contained in the larger one (a cut copy, or an update
 with paragraphs added), unless the stored texts show a distinct article that reuses background;
-or, on the texts, when it is a light rewrite (monitor.matching.verify). Thresholds and the
+or, on the texts, when it is a light rewrite (monitor.matching.verify). The texts' paragraph
+shingles for that check are made with the fingerprint (by a worker) and remembered by the
+`Matcher`, so the write transaction only counts shingles in sets. Thresholds and the
 shingle kind were chosen by measurement on tests/data (see benchmarks/shingles.py,
 benchmarks/related.py and the README).
 """
@@ -23,8 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 

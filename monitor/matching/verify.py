@@ -1,4 +1,4 @@
-"""Exact verification of a near-duplicate candidate on the two stored texts.
+"""Exact verification of a near-duplicate candidate on the two texts.
 
 MinHash estimates of containment overshoot when one text is much longer than the other, and a
 light rewrite (words swapped, sentences shortened) keeps only 40-70 % of its source's shingles,
@@ -7,16 +7,22 @@ themselves, paragraph by paragraph:
 
 * ``containment``: the exact share of the smaller text's shingles (nine characters, spaces left
   out) found in the larger one;
-* ``own``/``own_share``: the smaller text's paragraphs with almost nothing (under `OWN_BELOW`)
-  in the larger one. A rewrite changes every paragraph a little; a distinct article that reuses
-  background paragraphs verbatim has whole paragraphs of its own (its news): two or more, 30 %
-  of its text, and it is not a copy, whatever the estimates say (`shares_background`);
+* ``own``/``own_share``: the smaller text's paragraphs of its own: almost nothing (under
+  `OWN_BELOW`) in the larger one, or under `NOVEL_BELOW` in one unbroken stretch only (a name or
+  a phrase both articles use, where an edited copy of a paragraph keeps several pieces of it).
+  A rewrite changes every paragraph a little; a distinct article that reuses background
+  paragraphs verbatim has whole paragraphs of its own (its news): two or more, 30 % of its
+  text, and it is not a copy, whatever the estimates say (`shares_background`);
 * ``novel``, ``lead``: the share under `NOVEL_BELOW`, and whether the first paragraph is found:
   a light rewrite has (almost) no novel paragraph and keeps its lead (`is_rewrite`).
 
 Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are left out, and so
 are shingles found in `REPEATED` or more paragraphs of one text (a template sentence counts as
 neither found nor missed).
+
+Cost: a text is cut into shingles once (`Shingled`, made by a worker with the fingerprint and
+carried as compact bytes; see dedup.Matcher for the ones it remembers), and a comparison builds
+the set of one text only, then counts each paragraph of the smaller one in it.
 """
 
 from __future__ import annotations
@@ -61,13 +67,14 @@ class Verdicts:
 
 
 class Shingled:
-    """A text's paragraphs as verification reads them: each long enough paragraph's shingles as
-    stable 32-bit hashes (CRC-32 of the UTF-8 shingle: the same in every process, unlike
-    Python's `hash`), without the template ones, and how many it had. Made once per text (by
+    """A text's paragraphs as verification reads them: each long enough paragraph's distinct
+    shingles in the order they occur, as stable 32-bit hashes (CRC-32 of the UTF-8 shingle: the
+    same in every process, unlike Python's `hash`), without the template ones, and how many it
+    had. Made once per text (by
     the worker, with the fingerprint) and carried as compact bytes (`blob`, about four bytes a
     shingle); the set of all its shingles is built only when a comparison needs it."""
 
-    __slots__ = ("sizes", "runs", "unique", "_union")
+    __slots__ = ("_union", "runs", "sizes", "unique")
 
     def __init__(self, sizes: list[int], runs: list[array[int]], unique: int) -> None:
         self.sizes = sizes  # shingles of each paragraph, templates included
@@ -86,8 +93,8 @@ class Shingled:
             if len(tokens) < MIN_PARAGRAPH_WORDS:
                 continue
             compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
-            shingles = {_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8"))
-                        for i in range(max(1, len(compact) - SHINGLE_CHARS + 1))}
+            shingles = dict.fromkeys(_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8"))
+                                     for i in range(max(1, len(compact) - SHINGLE_CHARS + 1)))
             out.append(shingles)
             sizes.append(len(shingles))
         seen = Counter(sh for shingles in out for sh in shingles)
@@ -126,21 +133,33 @@ def align(a: str | Shingled, b: str | Shingled) -> Alignment:
         return Alignment(0.0, 1.0, False, 0.0)
     small, large = (sa, sb) if sa.unique <= sb.unique else (sb, sa)
     if large._union is not None or small._union is None:
-        inside = [len(large.union().intersection(run)) for run in small.runs]
+        member = large.union()
     else:  # the shared shingles, from the small text's set and the large text's runs
-        common = small.union().intersection(chain.from_iterable(large.runs))
-        inside = [len(common.intersection(run)) for run in small.runs]
-    return _alignment(small.sizes, inside, large.unique / small.unique)
+        member = small.union().intersection(chain.from_iterable(large.runs))
+    inside = [len(member.intersection(run)) for run in small.runs]
+    return _alignment(small, inside, member, large.unique / small.unique)
 
 
-def _alignment(sizes: list[int], inside: list[int], ratio: float) -> Alignment:
+def _one_phrase(run: array[int], member: set[int]) -> bool:
+    """Whether the paragraph's shingles found in the other text are one unbroken stretch: a
+    name or a phrase the two share, not an edited copy (which keeps several pieces)."""
+    stretches, previous = 0, False
+    for sh in run:
+        found = sh in member
+        stretches += found and not previous
+        previous = found
+    return stretches <= 1
+
+
+def _alignment(small: Shingled, inside: list[int], member: set[int],
+               ratio: float) -> Alignment:
     total = found = novel = own = own_size = 0
     lead = False
-    for index, (size, got) in enumerate(zip(sizes, inside, strict=True)):
+    for index, (size, got) in enumerate(zip(small.sizes, inside, strict=True)):
         share = got / size
         total += size
         found += got
-        if share < OWN_BELOW:
+        if share < OWN_BELOW or (share < NOVEL_BELOW and _one_phrase(small.runs[index], member)):
             own += 1
             own_size += size
         if share < NOVEL_BELOW:
