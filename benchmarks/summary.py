@@ -150,6 +150,15 @@ def main() -> None:
                   f"{_mmm(cost['cpu_ms_per_item'])} CPU ms per item over {cost['items']} heavy "
                   f"benchmark texts ({cost['joined']} joined a story), exact verification "
                   "included.", ""]
+    pair = _load("e2e_verify")
+    if pair:
+        cpu, loads = pair["main_cpu_ms_per_article"], [r["load_average_at_start"] for r in
+                                                       pair["runs"]]
+        lines += [f"Main-process CPU per article end to end (`{pair['command']}`, runs in the "
+                  f"order {', '.join(pair['order'])}; load averages {'; '.join(loads)}): main's "
+                  f"code {_mmm(cpu['base'])}, this code {_mmm(cpu['new'])} "
+                  f"({pair['main_ratio_new_to_base']}x), with no exact check at all "
+                  f"{_mmm(cpu['nover'])}.", ""]
     search = _load("search")
     if search:
         lines += ["## Search at 100k items (ms, top 20 with snippets)", ""]

@@ -354,3 +354,17 @@ def test_a_lede_that_shares_only_a_name_is_its_own_paragraph() -> None:
     ])
     al = verify.align(earlier, later)
     assert al.own == 2 and verify.shares_background(al)
+
+
+def test_verification_leaves_the_outlets_boilerplate_out() -> None:
+    """A newsletter line the store learnt as the outlet's is no paragraph of the article's own,
+    in the fingerprint's paragraph shingles as in its signatures (made by a worker first, which
+    does not know it, or at once)."""
+    doc = labelled_docs()[0]
+    line = "Sign up for our morning briefing and get the news of the day in your inbox."
+    text = f"{doc.text}\n{line}"
+    boiler = {dedup.line_hash(line)}
+    whole = verify.Shingled.of_blob(dedup.fingerprint(text).shingled)
+    for fp in (dedup.fingerprint(text, boiler),
+               dedup.fingerprint(text, boiler, shingled=dedup.fingerprint(text).shingled)):
+        assert len(verify.Shingled.of_blob(fp.shingled).sizes) == len(whole.sizes) - 1

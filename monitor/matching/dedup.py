@@ -182,13 +182,29 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
     lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
     lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
         if len(lead_tokens) >= 30 else None
-    if shingled is None:
-        shingled = verify.Shingled.of_text(text or "", normed).blob()
+    shingled = _shingled(text or "", normed, dict(zip(lines, hashes, strict=True)), common,
+                         shingled)
     return Fingerprint(
         text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingles_),
         minhash=_pack(full), lead_minhash=_pack(lead[:LEAD_BANDS * LEAD_ROWS]) if lead else None,
         bands=band_keys(full, lead), params=params_tag(shingle), line_hashes=hashes,
         shingled=shingled)
+
+
+def _shingled(text: str, normed: dict[str, str], line_hashes: dict[str, int],
+              common: Collection[int], made: bytes | None) -> bytes:
+    """The text's paragraph shingles for verification (`made` before, by a worker, or made
+    now), without the outlet's boilerplate paragraphs. Lines are known by the low 32 bits of
+    their hash."""
+    ids = {h & 0xFFFFFFFF for h in common}
+    if made is None:
+        ids_of = {line: h & 0xFFFFFFFF for line, h in line_hashes.items()}
+        shingled = verify.Shingled.of_text(text, normed, ids_of)
+    elif not ids:
+        return made
+    else:
+        shingled = verify.Shingled.of_blob(made)
+    return (shingled.without(ids) if ids else shingled).blob()
 
 
 # -- the verdict ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import chain
 
@@ -74,19 +74,23 @@ class Shingled:
     the worker, with the fingerprint) and carried as compact bytes (`blob`, about four bytes a
     shingle); the set of all its shingles is built only when a comparison needs it."""
 
-    __slots__ = ("_union", "runs", "sizes", "unique")
+    __slots__ = ("_union", "lines", "runs", "sizes", "unique")
 
-    def __init__(self, sizes: list[int], runs: list[array[int]], unique: int) -> None:
+    def __init__(self, sizes: list[int], runs: list[array[int]], unique: int,
+                 lines: list[int] | None = None) -> None:
         self.sizes = sizes  # shingles of each paragraph, templates included
         self.runs = runs  # its kept shingles (each once)
         self.unique = unique  # distinct kept shingles of the whole text
+        self.lines = lines or [0] * len(sizes)  # its line's id (see `without`), 0: unknown
         self._union: set[int] | None = None
 
     @classmethod
-    def of_text(cls, text: str, normed: Mapping[str, str] | None = None) -> Shingled:
-        """`normed`: search forms of some of the text's lines, already made (the fingerprint's)."""
+    def of_text(cls, text: str, normed: Mapping[str, str] | None = None,
+                line_ids: Mapping[str, int] | None = None) -> Shingled:
+        """`normed`: search forms of some of the text's lines, already made (the fingerprint's);
+        `line_ids`: the ids of its lines, to leave some out later (`without`)."""
         lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
-        out, sizes = [], []
+        out, sizes, ids = [], [], []
         for line in lines:
             norm = normed.get(line) if normed else None
             tokens = words(norm if norm is not None else search_form(line))
@@ -97,9 +101,10 @@ class Shingled:
                                      for i in range(max(1, len(compact) - SHINGLE_CHARS + 1)))
             out.append(shingles)
             sizes.append(len(shingles))
+            ids.append(line_ids.get(line, 0) if line_ids else 0)
         seen = Counter(sh for shingles in out for sh in shingles)
         runs = [array("I", [sh for sh in shingles if seen[sh] < REPEATED]) for shingles in out]
-        return cls(sizes, runs, sum(1 for n in seen.values() if n < REPEATED))
+        return cls(sizes, runs, sum(1 for n in seen.values() if n < REPEATED), ids)
 
     @classmethod
     def of_blob(cls, blob: bytes) -> Shingled:
@@ -107,16 +112,25 @@ class Shingled:
         values.frombytes(blob)
         n = values[0]
         sizes, lengths = list(values[1:1 + n]), values[1 + n:1 + 2 * n]
-        runs, at = [], 2 + 2 * n
+        lines = list(values[1 + 2 * n:1 + 3 * n])
+        runs, at = [], 2 + 3 * n
         for length in lengths:
             runs.append(values[at:at + length])
             at += length
-        return cls(sizes, runs, values[1 + 2 * n])
+        return cls(sizes, runs, values[1 + 3 * n], lines)
 
     def blob(self) -> bytes:
         head = array("I", [len(self.sizes), *self.sizes, *(len(r) for r in self.runs),
-                           self.unique])
+                           *self.lines, self.unique])
         return head.tobytes() + b"".join(r.tobytes() for r in self.runs)
+
+    def without(self, line_ids: Collection[int]) -> Shingled:
+        """The paragraphs of the lines not in `line_ids` (an outlet's learnt boilerplate: a
+        newsletter line is not a paragraph of the article's own)."""
+        keep = [i for i, line in enumerate(self.lines) if not line or line not in line_ids]
+        runs = [self.runs[i] for i in keep]
+        return Shingled([self.sizes[i] for i in keep], runs, len(set().union(*runs)),
+                        [self.lines[i] for i in keep])
 
     def union(self) -> set[int]:
         if self._union is None:

@@ -12,7 +12,7 @@ The fingerprint carries the text's paragraph shingles for exact near-duplicate v
 shingles in its write transaction. It comes back without the outlet's learnt boilerplate
 paragraphs left out: only the store knows those. `pipeline.fingerprint_for` asks the store
 about the paragraph hashes and recomputes the signatures in-process in the uncommon case that
-some are boilerplate (the paragraph shingles are of the whole text and are kept).
+some are boilerplate (the paragraph shingles are kept, less those paragraphs).
 """
 
 from __future__ import annotations
