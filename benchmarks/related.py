@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.matching import dedup, embed, related
+from monitor.matching import dedup, embed, related, verify
 from monitor.matching.text import guess_language
-from storage.records import LinkCandidate, RelatedFeatures
+from storage.records import Fingerprint, LinkCandidate, RelatedFeatures
 from tests.related_set import Doc, Pair, related_docs, related_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,10 +168,16 @@ def dedup_set() -> list[str]:
     for a, b, label, _ in labelled_pairs(docs):
         for counts, copy in (
                 (old, dedup.scores(fps[a.id], fps[b.id]).is_copy(dedup.Thresholds())),
-                (new, dedup.judge(fps[a.id], fps[b.id], a.text, b.text) is not None)):
+                (new, dedup.judge(fps[a.id], fps[b.id], _shingled(fps[a.id]),
+                                  _shingled(fps[b.id])) is not None)):
             counts["tp" if copy and label else "fp" if copy else "fn" if label else "tn"] += 1
     return [Scores(c["tp"], c["fp"], c["fn"]).line(name)
             for name, c in (("wire/old", old), ("wire/verdict", new))]
+
+
+def _shingled(fp: Fingerprint) -> verify.Shingled:
+    """The text as the matcher verifies it: the outlet's boilerplate paragraphs left out."""
+    return verify.Shingled.of_blob(fp.shingled)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@
     shingles        dedup precision/recall per shingle kind on the labelled set
     related         rewrites and related links (same event, fa<->en) per kind, cost per item
     dedup_index     dedup lookup + insert per item at growing index sizes
+    verify_cost     story assignment's CPU per item (exact verification included), heavy pages
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
     search          FTS queries and the export stream at 100k items
@@ -33,6 +34,7 @@ STEPS = [
     ["benchmarks.related"],
     ["benchmarks.dedup_index", "--sizes",
      "10000,100000" if os.environ.get("BENCH_QUICK") else "10000,100000,1000000"],
+    ["benchmarks.verify_cost"],
     ["benchmarks.alert_latency"],
     ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
     ["benchmarks.search", "--items", "100000"],

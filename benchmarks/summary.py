@@ -152,6 +152,21 @@ def main() -> None:
             lines.append(f"| {r['stored_items']:,} | {_mmm(r['per_item_ms'])} | "
                          f"{r.get('ratio_to_first', '')} | {r['index_bytes_per_item']} |")
         lines.append("")
+    cost = _load("verify_cost")
+    if cost:
+        lines += ["## Story assignment in the main process (`benchmarks.verify_cost`)", "",
+                  f"{_mmm(cost['cpu_ms_per_item'])} CPU ms per item over {cost['items']} heavy "
+                  f"benchmark texts ({cost['joined']} joined a story), exact verification "
+                  "included.", ""]
+    pair = _load("e2e_verify")
+    if pair:
+        cpu, loads = pair["main_cpu_ms_per_article"], [r["load_average_at_start"] for r in
+                                                       pair["runs"]]
+        lines += [f"Main-process CPU per article end to end (`{pair['command']}`, runs in the "
+                  f"order {', '.join(pair['order'])}; load averages {'; '.join(loads)}): main's "
+                  f"code {_mmm(cpu['base'])}, this code {_mmm(cpu['new'])} "
+                  f"({pair['main_ratio_new_to_base']}x), with no exact check at all "
+                  f"{_mmm(cpu['nover'])}.", ""]
     search = _load("search")
     if search:
         lines += ["## Search at 100k items (ms, top 20 with snippets)", ""]

@@ -14,6 +14,7 @@ class Fingerprint:
 
     ``minhash``/``lead_minhash`` are little-endian uint32 arrays (None when the text is too short
     to judge); ``bands`` are the LSH keys of both signatures; ``params`` names how it was made.
+    The store saves the signatures and bands; ``shingled`` only travels to the matcher.
     """
 
     text_hash: int
@@ -24,6 +25,9 @@ class Fingerprint:
     bands: tuple[int, ...]
     params: str
     line_hashes: tuple[int, ...] = ()  # paragraph hashes, for per-outlet boilerplate counts
+    # the text's paragraph shingles for the matcher's exact verification, made with the rest by
+    # a worker (compact, opaque here and never stored; empty: the matcher makes them itself)
+    shingled: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.matching import dedup, wire
+from monitor.matching import dedup, verify, wire
 from storage import Store
-from storage.records import ItemContent, ItemRevision, NewItem, PollRecord, SourceRecord
+from storage.records import (
+    Candidate,
+    ItemContent,
+    ItemRevision,
+    NewItem,
+    PollRecord,
+    SourceRecord,
+)
 from tests.conftest import sql
 from tests.dedup_set import Doc, labelled_docs, labelled_pairs
 
@@ -289,3 +296,75 @@ def _revision(item_id: int, item: NewItem) -> ItemRevision:
     return ItemRevision(item_id=item_id, feed_hash="changed", updated_at=None,
                         content=item.content, reason="feed entry changed",
                         fingerprint=item.fingerprint)
+
+
+def test_verification_reads_the_shingles_a_worker_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fingerprint carries its text's paragraph shingles: the verdicts on them are the verdicts
+    on the texts, and the matcher cuts no text into shingles while it chooses (the new item's
+    come with its fingerprint, a candidate's are remembered from when it was new)."""
+    docs = labelled_docs()
+    for a, b, _, _ in labelled_pairs(docs)[:120]:
+        fa, fb = dedup.fingerprint(a.text), dedup.fingerprint(b.text)
+        if fa.minhash is None or fb.minhash is None:
+            continue
+        sa, sb = verify.Shingled.of_blob(fa.shingled), verify.Shingled.of_blob(fb.shingled)
+        assert verify.align(sa, sb) == verify.align(a.text, b.text)
+        assert dedup.judge(fa, fb, sa, sb) == dedup.judge(fa, fb, a.text, b.text)
+    copies = [d for d in docs if d.base == docs[0].base and d.story == d.base]
+    fps = [dedup.fingerprint(d.text) for d in copies]
+    made: list[str] = []
+    real = verify.Shingled.of_text
+    monkeypatch.setattr(verify.Shingled, "of_text",
+                        classmethod(lambda cls, text, normed=None: made.append(text)
+                                    or real(text, normed)))
+    matcher, joined = dedup.Matcher(), 0
+    for i, (d, fp) in enumerate(zip(copies, fps, strict=True)):
+        earlier = [Candidate(1, j, f.word_count, f.shingle_count, f.minhash, f.lead_minhash,
+                             copies[j].text) for j, f in enumerate(fps[:i])]
+        joined += matcher.choose(fp, earlier, d.text) is not None
+    assert made == [] and joined >= len(copies) - 2
+
+
+def test_a_lede_that_shares_only_a_name_is_its_own_paragraph() -> None:
+    """Background reuse: the earlier article's lede shares one phrase with the later article
+    (a name), not pieces of an edited copy; with its own last paragraph that is two of its own."""
+    background = [
+        "The navy base outside the port had been expanded over the past three years, with new "
+        "piers built for the larger patrol boats that arrived from the north in the spring.",
+        "Residents said the harbour road had been closed to traffic several times this month "
+        "while convoys of lorries carried equipment to the base during the night hours.",
+        "A local council member said fishermen had been told to keep away from the eastern "
+        "breakwater and that several boats had been turned back by the coast patrol units.",
+        "The provincial governor visited the harbour last week and praised the work of the "
+        "builders, according to a statement published on the provincial office website.",
+    ]
+    earlier = "\n".join([
+        "Captain Dariush Farahmand, who commanded the eastern flotilla, has left the country "
+        "and asked for asylum abroad, a relative said on Sunday evening by telephone.",
+        *background,
+        "The account could not be confirmed independently, and the navy's press office did "
+        "not answer calls and messages about the departure on Monday morning.",
+    ])
+    later = "\n".join([
+        "A week after Captain Dariush Farahmand fled, prosecutors summoned two of his former "
+        "deputies for questioning over missing fuel records at the base.",
+        "Lawyers for the two officers said their clients had done nothing wrong and would "
+        "appeal against any travel ban that the court might impose on them this month.",
+        *background,
+    ])
+    al = verify.align(earlier, later)
+    assert al.own == 2 and verify.shares_background(al)
+
+
+def test_verification_leaves_the_outlets_boilerplate_out() -> None:
+    """A newsletter line the store learnt as the outlet's is no paragraph of the article's own,
+    in the fingerprint's paragraph shingles as in its signatures (made by a worker first, which
+    does not know it, or at once)."""
+    doc = labelled_docs()[0]
+    line = "Sign up for our morning briefing and get the news of the day in your inbox."
+    text = f"{doc.text}\n{line}"
+    boiler = {dedup.line_hash(line)}
+    whole = verify.Shingled.of_blob(dedup.fingerprint(text).shingled)
+    for fp in (dedup.fingerprint(text, boiler),
+               dedup.fingerprint(text, boiler, shingled=dedup.fingerprint(text).shingled)):
+        assert len(verify.Shingled.of_blob(fp.shingled).sizes) == len(whole.sizes) - 1

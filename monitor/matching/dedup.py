@@ -14,7 +14,9 @@ SQLite). Every member of a story in the window is indexed (storage.stories), wit
 low-threshold bands for light rewrites; `judge` accepts a candidate when its estimated Jaccard is
 high, or when the smaller text is mostly contained in the larger one (a cut copy, or an update
 with paragraphs added), unless the stored texts show a distinct article that reuses background;
-or, on the texts, when it is a light rewrite (monitor.matching.verify). Thresholds and the
+or, on the texts, when it is a light rewrite (monitor.matching.verify). The texts' paragraph
+shingles for that check are made with the fingerprint (by a worker) and remembered by the
+`Matcher`, so the write transaction only counts shingles in sets. Thresholds and the
 shingle kind were chosen by measurement on tests/data (see benchmarks/shingles.py,
 benchmarks/related.py and the README).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -149,10 +152,12 @@ Boilerplate = Collection[int] | Callable[[tuple[int, ...]], Collection[int]]
 
 
 def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
-                shingle: str = SHINGLE) -> Fingerprint:
+                shingle: str = SHINGLE, shingled: bytes | None = None) -> Fingerprint:
     """Fingerprint an item's text, without its credits and the outlet's boilerplate lines.
     `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
-    text's paragraph hashes and answers which of them are boilerplate."""
+    text's paragraph hashes and answers which of them are boilerplate. A text long enough to
+    judge also gets its paragraph shingles for exact verification (`verify.Shingled`, of the
+    whole text: boilerplate does not change them), unless `shingled` already has them."""
     lines = paragraphs(text)
     normed = {line: search_form(line) for line in lines}  # each paragraph normalised once
     hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
@@ -169,27 +174,50 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
     tokens = words(" ".join(norm_lines))
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
-    shingled = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
-    if len(tokens) < MIN_WORDS or not shingled:
-        return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
+    shingles_ = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
+    if len(tokens) < MIN_WORDS or not shingles_:
+        return Fingerprint(text_hash, len(tokens), len(shingles_), None, None, (),
                            params_tag(shingle), hashes)
-    full = _minhash(shingled)
+    full = _minhash(shingles_)
     lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
     lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
         if len(lead_tokens) >= 30 else None
+    shingled = _shingled(text or "", normed, dict(zip(lines, hashes, strict=True)), common,
+                         shingled)
     return Fingerprint(
-        text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingled),
+        text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingles_),
         minhash=_pack(full), lead_minhash=_pack(lead[:LEAD_BANDS * LEAD_ROWS]) if lead else None,
-        bands=band_keys(full, lead), params=params_tag(shingle), line_hashes=hashes)
+        bands=band_keys(full, lead), params=params_tag(shingle), line_hashes=hashes,
+        shingled=shingled)
+
+
+def _shingled(text: str, normed: dict[str, str], line_hashes: dict[str, int],
+              common: Collection[int], made: bytes | None) -> bytes:
+    """The text's paragraph shingles for verification (`made` before, by a worker, or made
+    now), without the outlet's boilerplate paragraphs. Lines are known by the low 32 bits of
+    their hash."""
+    ids = {h & 0xFFFFFFFF for h in common}
+    if made is None:
+        ids_of = {line: h & 0xFFFFFFFF for line, h in line_hashes.items()}
+        shingled = verify.Shingled.of_text(text, normed, ids_of)
+    elif not ids:
+        return made
+    else:
+        shingled = verify.Shingled.of_blob(made)
+    return (shingled.without(ids) if ids else shingled).blob()
 
 
 # -- the verdict ---------------------------------------------------------------------------------
 
 
 def jaccard(a: bytes, b: bytes) -> float:
-    x, y = unpack(a), unpack(b)
-    n = min(len(x), len(y))
-    return sum(1 for i in range(n) if x[i] == y[i]) / n if n else 0.0
+    """The share of equal values of two signatures: the zero 32-bit lanes of their XOR (one
+    big-integer operation instead of a loop over the values)."""
+    size = min(len(a), len(b)) // 4 * 4
+    if not size:
+        return 0.0
+    xor = int.from_bytes(a[:size], "little") ^ int.from_bytes(b[:size], "little")
+    return memoryview(xor.to_bytes(size, "little")).cast("I").tolist().count(0) / (size // 4)
 
 
 def containment(j: float, size_a: int, size_b: int) -> float:
@@ -222,14 +250,19 @@ def scores(a: Fingerprint | Candidate, b: Fingerprint | Candidate) -> Scores:
 
 PREFILTER = 0.2  # a candidate estimated under this (containment and lead) is not read
 VERIFY_AT_MOST = 6  # texts read per new item, best estimates first
+CACHE_BYTES = 16 << 20  # recent texts' paragraph shingles kept by the matcher (4 bytes each)
+
+Text = str | verify.Shingled
 
 
-def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_text: str | None,
-          other_text: str | None, t: Thresholds = Thresholds()) -> float | None:
+def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_text: Text | None,
+          other_text: Text | None, t: Thresholds = Thresholds(),
+          s: Scores | None = None) -> float | None:
     """The verdict on one pair: the similarity if `item` is a copy of `other`, else None.
     Jaccard or a matching lead decide from the signatures; containment alone (which overshoots
-    when the lengths differ) and rewrites (under every threshold) are settled on the texts."""
-    s = scores(item, other)
+    when the lengths differ) and rewrites (under every threshold) are settled on the texts
+    (given as text or as their `verify.Shingled`). `s`: the pair's scores, if already made."""
+    s = s or scores(item, other)
     estimate = s.is_copy(t)
     if item_text is None or other_text is None:
         return max(s.jaccard, s.containment) if estimate else None
@@ -245,10 +278,17 @@ def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_te
 class Matcher:
     """The verdict storage asks for: the best candidate story this item is a copy of. The
     candidates are every indexed member of the stories in the window (so a story's first text
-    stays matchable when a fuller copy represents it); at most `VERIFY_AT_MOST` texts are read."""
+    stays matchable when a fuller copy represents it); at most `VERIFY_AT_MOST` texts are read.
+
+    The matcher lives as long as the daemon and remembers the paragraph shingles of the texts it
+    saw last (`CACHE_BYTES`, least recently used out first), keyed by the text itself: a new
+    item's come from its fingerprint, made by a worker, and serve again when it is a candidate;
+    a candidate it does not remember (after a restart) is shingled from its stored text."""
 
     def __init__(self, thresholds: Thresholds = Thresholds()) -> None:
         self.thresholds = thresholds
+        self._shingled: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._cached = 0
 
     def bands(self, minhash: bytes, lead_minhash: bytes | None) -> tuple[int, ...]:
         return band_keys(list(unpack(minhash)), list(unpack(lead_minhash)) if lead_minhash
@@ -256,12 +296,26 @@ class Matcher:
 
     def choose(self, item: Fingerprint, candidates: list[Candidate],
                text: str | None = None) -> MatchDecision | None:
-        ranked = sorted(candidates, key=lambda c: _estimate(item, c), reverse=True)
+        ranked = sorted(((scores(item, c), c) for c in candidates), key=_estimate, reverse=True)
         best: tuple[float, Candidate] | None = None
-        for c in ranked[:VERIFY_AT_MOST] if text is not None else ranked:
-            similarity = judge(item, c, text, c.text, self.thresholds)
-            if similarity is not None and (best is None or similarity > best[0]):
+        own: verify.Shingled | None = None
+        joined: set[int] = set()  # stories a candidate was accepted of
+        for s, c in ranked[:VERIFY_AT_MOST] if text is not None else ranked:
+            if c.story_id in joined and not c.is_representative:
+                continue  # its story is settled; only the representative may say "fuller"
+            if own is None and text is not None and c.text is not None \
+                    and max(s.containment, s.lead) >= PREFILTER:
+                own = self.shingled(text, item.shingled)
+                own.union()  # built once: every comparison of this item reads it
+            other = self.shingled(c.text) if own is not None and c.text is not None else None
+            similarity = judge(item, c, own, other, self.thresholds, s)
+            if similarity is None:
+                continue
+            joined.add(c.story_id)
+            if best is None or similarity > best[0]:
                 best = (similarity, c)
+        if own is None and text is not None and item.shingled:
+            self._remember((len(text), hash(text)), item.shingled)  # for later items
         if best is None:
             return None
         similarity, c = best
@@ -270,7 +324,25 @@ class Matcher:
                   and similarity >= self.thresholds.containment)
         return MatchDecision(c.story_id, round(similarity, 4), fuller)
 
+    def shingled(self, text: str, made: bytes = b"") -> verify.Shingled:
+        """The text's paragraph shingles: remembered, `made` (by a worker) or made now."""
+        key = (len(text), hash(text))
+        blob = self._shingled.get(key)
+        if blob is not None:
+            self._shingled.move_to_end(key)
+            return verify.Shingled.of_blob(blob)
+        shingled = verify.Shingled.of_blob(made) if made else verify.Shingled.of_text(text)
+        self._remember(key, made or shingled.blob())
+        return shingled
 
-def _estimate(item: Fingerprint, c: Candidate) -> float:
-    s = scores(item, c)
+    def _remember(self, key: tuple[int, int], blob: bytes) -> None:
+        old = self._shingled.pop(key, None)
+        self._cached += len(blob) - (len(old) if old is not None else 0)
+        self._shingled[key] = blob
+        while self._cached > CACHE_BYTES:
+            self._cached -= len(self._shingled.popitem(last=False)[1])
+
+
+def _estimate(scored: tuple[Scores, Candidate]) -> float:
+    s = scored[0]
     return max(s.jaccard, s.containment, s.lead)

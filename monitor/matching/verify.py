@@ -1,4 +1,4 @@
-"""Exact verification of a near-duplicate candidate on the two stored texts.
+"""Exact verification of a near-duplicate candidate on the two texts.
 
 MinHash estimates of containment overshoot when one text is much longer than the other, and a
 light rewrite (words swapped, sentences shortened) keeps only 40-70 % of its source's shingles,
@@ -7,22 +7,32 @@ themselves, paragraph by paragraph:
 
 * ``containment``: the exact share of the smaller text's shingles (nine characters, spaces left
   out) found in the larger one;
-* ``own``/``own_share``: the smaller text's paragraphs with almost nothing (under `OWN_BELOW`)
-  in the larger one. A rewrite changes every paragraph a little; a distinct article that reuses
-  background paragraphs verbatim has whole paragraphs of its own (its news): two or more, 30 %
-  of its text, and it is not a copy, whatever the estimates say (`shares_background`);
+* ``own``/``own_share``: the smaller text's paragraphs of its own: almost nothing (under
+  `OWN_BELOW`) in the larger one, or under `NOVEL_BELOW` in one unbroken stretch only (a name or
+  a phrase both articles use, where an edited copy of a paragraph keeps several pieces of it).
+  A rewrite changes every paragraph a little; a distinct article that reuses background
+  paragraphs verbatim has whole paragraphs of its own (its news): two or more, 30 % of its
+  text, and it is not a copy, whatever the estimates say (`shares_background`);
 * ``novel``, ``lead``: the share under `NOVEL_BELOW`, and whether the first paragraph is found:
   a light rewrite has (almost) no novel paragraph and keeps its lead (`is_rewrite`).
 
 Short lines (credits, "follow us" lines under `MIN_PARAGRAPH_WORDS` words) are left out, and so
 are shingles found in `REPEATED` or more paragraphs of one text (a template sentence counts as
 neither found nor missed).
+
+Cost: a text is cut into shingles once (`Shingled`, made by a worker with the fingerprint and
+carried as compact bytes; see dedup.Matcher for the ones it remembers), and a comparison builds
+the set of one text only, then counts each paragraph of the smaller one in it.
 """
 
 from __future__ import annotations
 
+import zlib
+from array import array
 from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 from monitor.matching import wire
 from monitor.matching.text import search_form, words
@@ -32,6 +42,7 @@ NOVEL_BELOW = 0.3  # a paragraph with less of its shingles in the other text is 
 OWN_BELOW = 0.1  # and under this, a paragraph of its own (not even an edited copy)
 REPEATED = 3  # paragraphs of one text that share a shingle: a template, left out
 SHINGLE_CHARS = 9  # longer than the index's five: a paragraph shares them only with its copies
+_crc = zlib.crc32
 
 
 @dataclass(frozen=True)
@@ -55,48 +66,122 @@ class Verdicts:
     rewrite_novel: float = 0.1  # and almost no paragraph of its own
 
 
-def _paragraph_shingles(text: str) -> list[tuple[set[str], int]]:
-    """Each long enough paragraph's shingles, without those found in `REPEATED` or more
-    paragraphs of the same text (a template sentence says nothing about the story: it is
-    neither found nor missed), and how many it had."""
-    lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
-    out = []
-    for line in lines:
-        tokens = words(search_form(line))
-        if len(tokens) < MIN_PARAGRAPH_WORDS:
-            continue
-        compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
-        out.append({compact[i:i + SHINGLE_CHARS]
-                    for i in range(max(1, len(compact) - SHINGLE_CHARS + 1))})
-    seen = Counter(sh for shingles in out for sh in shingles)
-    return [({sh for sh in shingles if seen[sh] < REPEATED}, len(shingles)) for shingles in out]
+class Shingled:
+    """A text's paragraphs as verification reads them: each long enough paragraph's distinct
+    shingles in the order they occur, as stable 32-bit hashes (CRC-32 of the UTF-8 shingle: the
+    same in every process, unlike Python's `hash`), without the template ones, and how many it
+    had. Made once per text (by
+    the worker, with the fingerprint) and carried as compact bytes (`blob`, about four bytes a
+    shingle); the set of all its shingles is built only when a comparison needs it."""
+
+    __slots__ = ("_union", "lines", "runs", "sizes", "unique")
+
+    def __init__(self, sizes: list[int], runs: list[array[int]], unique: int,
+                 lines: list[int] | None = None) -> None:
+        self.sizes = sizes  # shingles of each paragraph, templates included
+        self.runs = runs  # its kept shingles (each once)
+        self.unique = unique  # distinct kept shingles of the whole text
+        self.lines = lines or [0] * len(sizes)  # its line's id (see `without`), 0: unknown
+        self._union: set[int] | None = None
+
+    @classmethod
+    def of_text(cls, text: str, normed: Mapping[str, str] | None = None,
+                line_ids: Mapping[str, int] | None = None) -> Shingled:
+        """`normed`: search forms of some of the text's lines, already made (the fingerprint's);
+        `line_ids`: the ids of its lines, to leave some out later (`without`)."""
+        lines = wire.strip_credits([p.strip() for p in text.splitlines() if p.strip()])
+        out, sizes, ids = [], [], []
+        for line in lines:
+            norm = normed.get(line) if normed else None
+            tokens = words(norm if norm is not None else search_form(line))
+            if len(tokens) < MIN_PARAGRAPH_WORDS:
+                continue
+            compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
+            shingles = dict.fromkeys(_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8"))
+                                     for i in range(max(1, len(compact) - SHINGLE_CHARS + 1)))
+            out.append(shingles)
+            sizes.append(len(shingles))
+            ids.append(line_ids.get(line, 0) if line_ids else 0)
+        seen = Counter(sh for shingles in out for sh in shingles)
+        runs = [array("I", [sh for sh in shingles if seen[sh] < REPEATED]) for shingles in out]
+        return cls(sizes, runs, sum(1 for n in seen.values() if n < REPEATED), ids)
+
+    @classmethod
+    def of_blob(cls, blob: bytes) -> Shingled:
+        values = array("I")
+        values.frombytes(blob)
+        n = values[0]
+        sizes, lengths = list(values[1:1 + n]), values[1 + n:1 + 2 * n]
+        lines = list(values[1 + 2 * n:1 + 3 * n])
+        runs, at = [], 2 + 3 * n
+        for length in lengths:
+            runs.append(values[at:at + length])
+            at += length
+        return cls(sizes, runs, values[1 + 3 * n], lines)
+
+    def blob(self) -> bytes:
+        head = array("I", [len(self.sizes), *self.sizes, *(len(r) for r in self.runs),
+                           *self.lines, self.unique])
+        return head.tobytes() + b"".join(r.tobytes() for r in self.runs)
+
+    def without(self, line_ids: Collection[int]) -> Shingled:
+        """The paragraphs of the lines not in `line_ids` (an outlet's learnt boilerplate: a
+        newsletter line is not a paragraph of the article's own)."""
+        keep = [i for i, line in enumerate(self.lines) if not line or line not in line_ids]
+        runs = [self.runs[i] for i in keep]
+        return Shingled([self.sizes[i] for i in keep], runs, len(set().union(*runs)),
+                        [self.lines[i] for i in keep])
+
+    def union(self) -> set[int]:
+        if self._union is None:
+            self._union = set().union(*self.runs)
+        return self._union
 
 
-def align(a: str, b: str) -> Alignment:
-    """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other."""
-    pa, pb = _paragraph_shingles(a), _paragraph_shingles(b)
-    sa: set[str] = set().union(*(p for p, _ in pa))
-    sb: set[str] = set().union(*(p for p, _ in pb))
-    if not sa or not sb:
+def align(a: str | Shingled, b: str | Shingled) -> Alignment:
+    """Compare two texts (either order): the smaller one, paragraph by paragraph, in the other.
+    Only one text's set of shingles is built (the one already built, if either is)."""
+    sa = a if isinstance(a, Shingled) else Shingled.of_text(a)
+    sb = b if isinstance(b, Shingled) else Shingled.of_text(b)
+    if not sa.unique or not sb.unique:
         return Alignment(0.0, 1.0, False, 0.0)
-    small, large = (pa, sb) if len(sa) <= len(sb) else (pb, sa)
+    small, large = (sa, sb) if sa.unique <= sb.unique else (sb, sa)
+    if large._union is not None or small._union is None:
+        member = large.union()
+    else:  # the shared shingles, from the small text's set and the large text's runs
+        member = small.union().intersection(chain.from_iterable(large.runs))
+    inside = [len(member.intersection(run)) for run in small.runs]
+    return _alignment(small, inside, member, large.unique / small.unique)
+
+
+def _one_phrase(run: array[int], member: set[int]) -> bool:
+    """Whether the paragraph's shingles found in the other text are one unbroken stretch: a
+    name or a phrase the two share, not an edited copy (which keeps several pieces)."""
+    stretches, previous = 0, False
+    for sh in run:
+        found = sh in member
+        stretches += found and not previous
+        previous = found
+    return stretches <= 1
+
+
+def _alignment(small: Shingled, inside: list[int], member: set[int],
+               ratio: float) -> Alignment:
     total = found = novel = own = own_size = 0
     lead = False
-    for index, (shingles, size) in enumerate(small):
-        inside = len(shingles & large)
-        share = inside / size
+    for index, (size, got) in enumerate(zip(small.sizes, inside, strict=True)):
+        share = got / size
         total += size
-        found += inside
-        if share < OWN_BELOW:
+        found += got
+        if share < OWN_BELOW or (share < NOVEL_BELOW and _one_phrase(small.runs[index], member)):
             own += 1
             own_size += size
         if share < NOVEL_BELOW:
             novel += size
         elif index == 0:
             lead = True
-    return Alignment(round(found / total, 4), round(novel / total, 4), lead,
-                     round(max(len(sa), len(sb)) / min(len(sa), len(sb)), 3), own,
-                     round(own_size / total, 4))
+    return Alignment(round(found / total, 4), round(novel / total, 4), lead, round(ratio, 3),
+                     own, round(own_size / total, 4))
 
 
 def shares_background(al: Alignment, v: Verdicts = Verdicts()) -> bool:

@@ -7,9 +7,12 @@ the main process spends on everything else, so they run in the worker pool next 
 workers as a *context* (pickled once per configuration, sent to each worker once; see
 monitor.workers).
 
-The fingerprint comes back without the outlet's learnt boilerplate paragraphs left out: only the
-store knows those. `pipeline.fingerprint_for` asks the store about the paragraph hashes and
-recomputes in-process in the uncommon case that some are boilerplate.
+The fingerprint carries the text's paragraph shingles for exact near-duplicate verification
+(`verify.Shingled`, about four bytes a shingle), so the main process never cuts a text into
+shingles in its write transaction. It comes back without the outlet's learnt boilerplate
+paragraphs left out: only the store knows those. `pipeline.fingerprint_for` asks the store
+about the paragraph hashes and recomputes the signatures in-process in the uncommon case that
+some are boilerplate (the paragraph shingles are kept, less those paragraphs).
 """
 
 from __future__ import annotations

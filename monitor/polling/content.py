@@ -44,12 +44,14 @@ def fingerprint_for(store: Store, settings: Settings, outlet: str, text: str | N
                     computed: Fingerprint | None = None) -> Fingerprint:
     """A dedup fingerprint that leaves out the paragraphs the store knows as the outlet's
     boilerplate. `computed` (made without exclusions, by a worker) is used when none of its
-    paragraphs is boilerplate, which is the common case."""
+    paragraphs is boilerplate, which is the common case; otherwise the signatures are made
+    again and its paragraph shingles for verification are kept, less the boilerplate ones."""
     def frequent(hashes: tuple[int, ...]) -> set[int]:
         return store.boilerplate_lines(outlet, hashes, settings.dedup.boilerplate_min_items)
     if computed is not None and not frequent(computed.line_hashes):
         return computed
-    return dedup.fingerprint(text, frequent)
+    return dedup.fingerprint(text, frequent,
+                             shingled=computed.shingled if computed is not None else None)
 
 
 async def refresh_of(pool: WorkerPool, store: Store, settings: Settings, *, item_id: int,
