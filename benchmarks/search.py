@@ -192,6 +192,7 @@ def measure(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     config = write_config(folder, store.path)
     result: dict[str, Any] = {
         "items": args.items, "fill_seconds": fill_s, "document_frequency": df,
+        "rank_window": queries.RANK_WINDOW,
         "database_mib": round(store.path.stat().st_size / 1_048_576),
         "selective": {q: timed(store, q, args.repeats) for q in SELECTIVE},
         "most_common_iran": timed(store, "iran", args.repeats),
