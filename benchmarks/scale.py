@@ -163,7 +163,7 @@ def main() -> None:
     summary["server_cpu_share"] = {
         p: round(statistics.median(sum(c) for c in r[p]["server_cpu_s_per_process"])
                  / r[p]["wall_s"]["median"] / args.servers, 2)
-        for p in ("304", "known", "new_1pct")}
+        for p in ("304", "known", "new_1pct") if p in r}
     print(json.dumps(summary, indent=2))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -122,6 +122,24 @@ def _scale(r: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _fixes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The same scale run on the code before and after the polling fixes of issue 19."""
+    lines = ["## Polling fixes at scale: before and after", "",
+             f"`{after['command']}`, run on {before['code']} and then on {after['code']}, one "
+             f"after the other (load average {before['loadavg_before'][0]:.1f} and "
+             f"{after['loadavg_before'][0]:.1f} at their starts, 2 cores). CPU s per cycle of "
+             "all the monitor's processes; the feed server's CPU apart.", "",
+             "| phase | CPU s before | CPU s after | ratio | server CPU s before | after |",
+             "|---|---|---|---|---|---|"]
+    for phase in ("304", "new_1pct"):
+        b, a = before[phase], after[phase]
+        lines.append(f"| {phase} | {_mmm(b['cpu_s'])} | {_mmm(a['cpu_s'])} | "
+                     f"{a['cpu_s']['median'] / b['cpu_s']['median']:.2f} | "
+                     f"{sum(b['server_cpu_s_per_process'][0])} | "
+                     f"{sum(a['server_cpu_s_per_process'][0])} |")
+    return [*lines, ""]
+
+
 def _ms(t: dict[str, float]) -> str:
     return f"{t['median_ms']} ({t['min_ms']}-{t['max_ms']})"
 
@@ -136,6 +154,12 @@ def _search_1m(r: dict[str, Any]) -> list[str]:
         n, c = df.get(q.strip('"')), r["command"].get(q)
         lines.append(f"| `{q}` | {f'{n:,}' if n is not None else ''} | {_ms(t)} | "
                      f"{_ms(c) if c else ''} |")
+    every = r.get("most_common_iran_every_match_ranked")
+    if every:
+        lines += ["", f"`iran` with every match ranked (no window of {r['rank_window']:,}), "
+                      f"same run: {_ms(every)} ms."]
+    lines.append(f"Load average during the run: {r['loadavg'][0]:.1f} (1 min), "
+                 f"{r['loadavg'][1]:.1f} (5 min) on 2 cores.")
     b = r["bound"]
     lines += ["", f"Query bound (SEARCH_SECONDS = {b['search_seconds']} s): " + "; ".join(
         f"`{k}` raised after {v['median_s']} s (min {v['min_s']}, max {v['max_s']}, stopped "
@@ -199,6 +223,9 @@ def main() -> None:
         scale = _load(name)
         if scale:
             lines += _scale(scale)
+    before_fixes, after_fixes = _load("scale_fixes_before"), _load("scale_fixes_after")
+    if before_fixes and after_fixes:
+        lines += _fixes(before_fixes, after_fixes)
     for name in ("search_1m",):
         big = _load(name)
         if big:
