@@ -8,7 +8,7 @@
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
     scale           2,000 sources on 40 addresses: 304s, known entries, 1 % new; capacity
-                    (BENCH_FULL=1: 10,000 sources on 200 addresses, about 15 minutes)
+                    (BENCH_FULL=1: 10,000 sources on 200 addresses, 23 minutes at load 12-15)
     search          FTS queries and the export stream at 100k items
                     (BENCH_FULL=1 also: 1M items, built once into /tmp/feed-monitor-search,
                     about 10 minutes the first time, 2 minutes after)

@@ -18,7 +18,7 @@ cycle) and the largest source count one process sustains at a 15-minute interval
 `--profile` adds a CPU profile (cProfile, process time) of one more 304 cycle of the main
 process (results/scale_profile.txt).
 
-    python -m benchmarks.scale                                  # 10,000 sources, ~10 minutes
+    python -m benchmarks.scale               # 10,000 sources (23 minutes at load 12-15)
     python -m benchmarks.scale --sources 2000 --hosts 40 --out scale_small   # make bench
 """
 
