@@ -19,7 +19,7 @@ cycle) and the largest source count one process sustains at a 15-minute interval
 process (results/scale_profile.txt).
 
     python -m benchmarks.scale               # 10,000 sources (23 minutes at load 12-15)
-    python -m benchmarks.scale --sources 2000 --hosts 40 --out scale_small   # make bench
+    python -m benchmarks.scale --sources 2000 --hosts 40 --out scale_2000   # make bench, ~5 min
 """
 
 from __future__ import annotations
