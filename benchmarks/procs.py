@@ -55,6 +55,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int, skip: frozenset[int] = frozenset()) -> float:
+    """User + system CPU of a process and its live descendants, each with the CPU of the
+    children it has already reaped (cutime, cstime): a worker the pool recycled still counts,
+    through the forkserver that waited for it."""
+    total = 0.0
+    for p in [pid, *_descendants(pid, skip)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Sampler:
     """In a thread: the CPU of each descendant every 0.25 s (workers come and go, so they are
     read while they live) and the PSS of this process and its descendants every second (its

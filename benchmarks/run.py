@@ -8,7 +8,11 @@
     verify_cost     story assignment's CPU per item (exact verification included), heavy pages
     alert_latency   feed appearance to channel hand-over, daemon defaults
     steady_state    1000 sources: a cycle of 304s, of unchanged bodies, of one new entry each
+    scale           2,000 sources on 40 addresses: 304s, known entries, 1 % new; capacity
+                    (BENCH_FULL=1: 10,000 sources on 200 addresses, 23 minutes at load 12-15)
     search          FTS queries and the export stream at 100k items
+                    (BENCH_FULL=1 also: 1M items, built once into /tmp/feed-monitor-search,
+                    about 10 minutes the first time, 2 minutes after)
     e2e             end to end vs a naive feedparser+trafilatura loop, and vs the CPU floor,
                     on pages of real weight (benchmarks/pages.py); profile of one run
     e2e_demo        the same on the demo's small pages (per-article overhead dominates)
@@ -18,7 +22,8 @@
     (soak           `python -m benchmarks.soak --minutes 30`: RSS over continuous polling)
 
 The whole run takes about 30 minutes, half of it filling the dedup index to 1M items;
-`BENCH_QUICK=1 make bench` stops the dedup index at 100k.
+`BENCH_QUICK=1 make bench` stops the dedup index at 100k; `BENCH_FULL=1 make bench` runs the
+scale benchmark at 10,000 sources and search at 1M items as well (about 25 minutes more).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import os
 import subprocess
 import sys
 
+FULL = bool(os.environ.get("BENCH_FULL"))
 STEPS = [
     ["benchmarks.extraction"],
     ["benchmarks.analysis_cost"],
@@ -37,7 +43,11 @@ STEPS = [
     ["benchmarks.verify_cost"],
     ["benchmarks.alert_latency"],
     ["benchmarks.steady_state", "--sources", "1000", "--cycles", "3"],
+    ["benchmarks.scale", *(["--sources", "10000", "--hosts", "200"] if FULL else
+                           ["--sources", "2000", "--hosts", "40", "--out", "scale_2000"])],
     ["benchmarks.search", "--items", "100000"],
+    *([["benchmarks.search", "--items", "1000000", "--skip-export", "--repeats", "9",
+        "--keep", "/tmp/feed-monitor-search", "--out", "search_1m"]] if FULL else []),
     ["benchmarks.e2e"],
     ["benchmarks.e2e", "--pages", "demo", "--out", "e2e_demo"],
     ["benchmarks.memory"],

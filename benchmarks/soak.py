@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.procs import rss_mib
-from benchmarks.steady_state import start_server, write_config
+from benchmarks.steady_state import MODES, start_server, write_config
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -29,7 +29,8 @@ async def soak(count: int, minutes: float) -> dict[str, Any]:
     from monitor.configuration.settings import load_settings
     from monitor.service.app import maintain, poll_sources, running
 
-    server, _, cycle = start_server(count, 2)  # the "new" phase: articles all the time
+    server = start_server(count, MODES["new"])  # articles all the time
+    cycle = server.cycle
     samples: list[tuple[float, float]] = []
     cycles = 0
     try:
@@ -47,7 +48,7 @@ async def soak(count: int, minutes: float) -> dict[str, Any]:
                     pids = [os.getpid(), *(w.process.pid for w in deps.pool._all)]
                     samples.append((time.monotonic() - started, rss_mib(pids)))
     finally:
-        server.terminate()
+        server.stop()
     warm = [rss for t, rss in samples if t >= 60][:5] or [samples[0][1]]
     last = [rss for _, rss in samples[-5:]]
     base = statistics.median(warm)

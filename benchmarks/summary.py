@@ -87,6 +87,89 @@ def _nodelay(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _scale(r: dict[str, Any]) -> list[str]:
+    """benchmarks/scale.py: the phases, memory, capacity and the targets of issue 19."""
+    lines = [f"## Scale: {r['benchmark'].split(': ', 1)[1]}", "",
+             f"`{r['command']}` ({r['run_minutes']} min; load average "
+             f"{r['loadavg_before'][0]:.1f} before, {r['loadavg_after'][0]:.1f} after, 2 cores). "
+             "CPU of all the monitor's processes (main, forkserver, workers); the feed servers "
+             "run in their own processes and their CPU is shown apart.", "",
+             "| phase | wall s | CPU s (all) | main CPU s | servers CPU s | DB growth KiB |",
+             "|---|---|---|---|---|---|"]
+    for phase in ("304", "known", "new_1pct"):
+        if phase in r:
+            p = r[phase]
+            servers = "+".join(str(x) for x in p["server_cpu_s_per_process"][0])
+            lines.append(f"| {phase} | {_mmm(p['wall_s'])} | {_mmm(p['cpu_s'])} | "
+                         f"{p['main_cpu_s']['median']} | {servers} | "
+                         f"{round(p['db_growth_bytes']['median'] / 1024)} |")
+    cap = r.get("capacity", {})
+    db = cap.get("database", {})
+    lines += ["", f"Memory: peak PSS of main + forkserver + workers {r['peak_pss_mib']} MiB, "
+                  f"main process peak RSS {r['max_rss_mib']} MiB."]
+    if db:
+        lines.append(f"Database: {db['after_first_fill_mib']} MiB after the first fill, "
+                     f"{db['growth_per_cycle_mib']} MiB per 1 % cycle, "
+                     f"{db['growth_per_day_mib']} MiB per day, "
+                     f"{db['after_simulated_week_mib']} MiB after a simulated week "
+                     f"({db['method']}).")
+    if cap:
+        lines.append(f"Largest source count at a 15-minute interval: "
+                     f"**{cap['largest_source_count']:,}** ({cap['polls_per_hour']:,} polls/h), "
+                     f"limited by {cap['limited_by']}; the others: " + "; ".join(
+                         f"{k}: {v:,}" for k, v in cap["sources_sustained_by"].items()) + ".")
+    for name, (value, target, met) in r.get("targets", {}).items():
+        lines.append(f"- {name.replace('_', ' ')}: {value} (target {target}): "
+                     f"**{'met' if met else 'not met'}**")
+    return [*lines, ""]
+
+
+def _fixes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The same scale run on the code before and after the polling fixes of issue 19."""
+    lines = ["## Polling fixes at scale: before and after", "",
+             f"`{after['command']}`, run on {before['code']} and then on {after['code']}, one "
+             f"after the other (load average {before['loadavg_before'][0]:.1f} and "
+             f"{after['loadavg_before'][0]:.1f} at their starts, 2 cores). CPU s per cycle of "
+             "all the monitor's processes; the feed server's CPU apart.", "",
+             "| phase | CPU s before | CPU s after | ratio | server CPU s before | after |",
+             "|---|---|---|---|---|---|"]
+    for phase in ("304", "new_1pct"):
+        b, a = before[phase], after[phase]
+        lines.append(f"| {phase} | {_mmm(b['cpu_s'])} | {_mmm(a['cpu_s'])} | "
+                     f"{a['cpu_s']['median'] / b['cpu_s']['median']:.2f} | "
+                     f"{sum(b['server_cpu_s_per_process'][0])} | "
+                     f"{sum(a['server_cpu_s_per_process'][0])} |")
+    return [*lines, ""]
+
+
+def _ms(t: dict[str, float]) -> str:
+    return f"{t['median_ms']} ({t['min_ms']}-{t['max_ms']})"
+
+
+def _search_1m(r: dict[str, Any]) -> list[str]:
+    lines = [f"## Search at {r['items']:,} items (`{r['command_line']}`)", "",
+             f"Database {r['database_mib']:,} MiB, filled in {r['fill_seconds']} s. Storage "
+             "query (top 20) and the whole `monitor search` command in-process, ms:", "",
+             "| query | items | storage query | monitor search |", "|---|---|---|---|"]
+    df = r["document_frequency"]
+    for q, t in [*r["selective"].items(), ("iran", r["most_common_iran"])]:
+        n, c = df.get(q.strip('"')), r["command"].get(q)
+        lines.append(f"| `{q}` | {f'{n:,}' if n is not None else ''} | {_ms(t)} | "
+                     f"{_ms(c) if c else ''} |")
+    every = r.get("most_common_iran_every_match_ranked")
+    if every:
+        lines += ["", f"`iran` with every match ranked (no window of {r['rank_window']:,}), "
+                      f"same run: {_ms(every)} ms."]
+    lines.append(f"Load average during the run: {r['loadavg'][0]:.1f} (1 min), "
+                 f"{r['loadavg'][1]:.1f} (5 min) on 2 cores.")
+    b = r["bound"]
+    lines += ["", f"Query bound (SEARCH_SECONDS = {b['search_seconds']} s): " + "; ".join(
+        f"`{k}` raised after {v['median_s']} s (min {v['min_s']}, max {v['max_s']}, stopped "
+        f"{v['stopped']})" for k, v in b.items() if isinstance(v, dict) and "median_s" in v)
+        + f"; a 5,000-term query refused in {b['or_5000_terms_refused']['ms']} ms.", ""]
+    return lines
+
+
 def main() -> None:
     lines = ["# Benchmark summary", "",
              "Generated by `python -m benchmarks.summary` from `benchmarks/results/*.json`. "
@@ -144,6 +227,17 @@ def main() -> None:
                 lines.append(f"| {phase} | {_mmm(steady[phase]['wall_s'])} | "
                              f"{_mmm(steady[phase]['cpu_s'])} |")
         lines.append("")
+    for name in ("scale", "scale_2000"):
+        scale = _load(name)
+        if scale:
+            lines += _scale(scale)
+    before_fixes, after_fixes = _load("scale_fixes_before"), _load("scale_fixes_after")
+    if before_fixes and after_fixes:
+        lines += _fixes(before_fixes, after_fixes)
+    for name in ("search_1m",):
+        big = _load(name)
+        if big:
+            lines += _search_1m(big)
     dedup = _load("dedup_index")
     if dedup:
         lines += ["## Dedup lookup + insert per item", "", "| stored | ms per item | ratio | "

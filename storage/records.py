@@ -38,9 +38,15 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ISO_SHAPE = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "Z"))
+
+
 def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
+    if len(value) == 20 and all(value[k] == c for k, c in _ISO_SHAPE):
+        # the format `iso` writes: fromisoformat is ~10x cheaper than strptime (4 per poll)
+        return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 

@@ -66,6 +66,25 @@ def test_conditional_get_gives_304_as_a_value(server: TestServer) -> None:
     assert server.requests[-1][1]["if-none-match"] == '"v1"'
 
 
+def test_a_304_leaves_its_connection_open_for_the_next_poll(server: TestServer) -> None:
+    ports: list[int] = []
+
+    def not_modified(h: Any) -> None:
+        ports.append(h.client_address[1])
+        h.send_response(304)
+        h.send_header("ETag", '"v1"')
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    url = server.route("/feed", not_modified)
+
+    async def go(f: Fetcher) -> list[bool]:
+        return [(await f.fetch(url, etag='"v1"')).not_modified for _ in range(3)]
+
+    assert run(go) == [True, True, True]
+    assert len(set(ports)) == 1  # one connection: each 304 was read to its end and kept
+
+
 @pytest.mark.parametrize("status", [404, 410, 500, 503])
 def test_error_status_is_an_error_with_its_code(server: TestServer, status: int) -> None:
     url = server.route("/x", Reply(status, {"Retry-After": "120"}, b"no"))

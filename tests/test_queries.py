@@ -170,3 +170,27 @@ def test_monitor_serve_runs_datasette_read_only(filled: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_a_common_term_is_ranked_among_its_newest_matches(
+        filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.configuration.settings import load_settings
+    from storage import queries
+
+    conn = sqlite3.connect(load_settings(filled).database.path)
+    conn.row_factory = sqlite3.Row
+    match = "strike*"
+    newest = [r[0] for r in conn.execute(
+        "SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC", (match,))]
+    every = [r["rank"] for r in conn.execute(
+        "SELECT bm25(items_fts) AS rank FROM items_fts WHERE items_fts MATCH ? "
+        "ORDER BY rank LIMIT 5", (match,))]
+    assert len(newest) > 3
+    # under the window: the same ranking as over every match, snippets included
+    hits = queries.search(conn, match, limit=5)
+    assert [h.rank for h in hits] == every and all("[" in (h.snippet or "") for h in hits)
+    monkeypatch.setattr(queries, "RANK_WINDOW", 3)
+    assert {h.id for h in queries.search(conn, match, limit=5)} == set(newest[:3])
+    # a filter ranks every match it lets through
+    assert len(queries.search(conn, match, limit=5, since="2000-01-01")) == min(5, len(newest))
+    conn.close()

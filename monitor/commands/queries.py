@@ -86,15 +86,16 @@ def search(settings: Settings, query: str, *, limit: int, topic: str | None,
     _check(settings, topic=topic, source=source, lang=lang)
     store = open_store(settings, readonly=True)
     try:
-        found = store.search(fts_query(query), limit=limit * 4, topic=topic, source=source,
-                             since=since_iso(since), language=lang)
-        extra = store.item_texts([hit.id for hit in found])
+        found = one_per_story(store.search(fts_query(query), limit=limit * 4, topic=topic,
+                                           source=source, since=since_iso(since),
+                                           language=lang), limit)
+        extra = store.item_texts([row.hit.id for row in found])  # only the rows shown
     finally:
         store.close()
     terms = terms_of(query)
     texts = {item_id: text for item_id, (_, text) in extra.items() if text}
-    rows = one_per_story([replace(hit, snippet=snippet(texts[hit.id], terms))
-                          if hit.id in texts else hit for hit in found], limit)
+    rows = [replace(row, hit=replace(row.hit, snippet=snippet(texts[row.hit.id], terms)))
+            if row.hit.id in texts else row for row in found]
     if as_json:
         json.dump([r.as_json() for r in rows], sys.stdout, ensure_ascii=False, indent=1)
         print()

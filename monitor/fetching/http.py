@@ -314,6 +314,10 @@ class Fetcher:
         headers = {k.lower(): v for k, v in resp.headers.items()}
         status = resp.status_code
         if status == 304:
+            # a 304 has no body (h11 reads none whatever the headers say), but the response
+            # must be read to its end, or the connection is closed instead of kept alive:
+            # every conditional poll paid a new TCP connection and the address guard's checks
+            await resp.aread()
             return Fetched(url, final, 304, headers, b"", True, _ms(started), 0, tuple(hops),
                            conditional)
         if status >= 400 or status < 200:
