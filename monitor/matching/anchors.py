@@ -49,24 +49,31 @@ def _phrases() -> dict[tuple[str, ...], str]:
 
 
 PHRASES = _phrases()
-LONGEST = max(len(p) for p in PHRASES)
+# the longest phrase that starts with each word: the words no phrase starts with are passed over
+_FIRST: dict[str, int] = {}
+for _p in filter(None, PHRASES):
+    _FIRST[_p[0]] = max(_FIRST.get(_p[0], 0), len(_p))
 
 
-def anchors(title: str, text: str) -> tuple[str, ...]:
-    """The item's anchors, sorted (see the module's docstring)."""
+def anchors(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
+    """The item's anchors, sorted (see the module's docstring). `normalised`: the search form
+    of title and text joined by a line break, when the caller has it."""
     raw = f"{title}\n{text}"
-    tokens = words(search_form(raw))
+    norm = search_form(raw) if normalised is None else normalised
+    tokens = words(norm)
     found: set[str] = set()
-    for i in range(len(tokens)):
-        for n in range(LONGEST, 0, -1):
-            key = PHRASES.get(tuple(tokens[i:i + n]))
-            if key is not None:
-                found.add(key)
-                break
-        day = WEEKDAYS.get(tokens[i])
+    for i, token in enumerate(tokens):
+        longest = _FIRST.get(token)
+        if longest is not None:
+            for n in range(longest, 0, -1):
+                key = PHRASES.get(tuple(tokens[i:i + n]))
+                if key is not None:
+                    found.add(key)
+                    break
+        day = WEEKDAYS.get(token)
         if day is not None:
             found.add(f"day:{day}")
-    for m in _NUMBER.finditer(search_form(raw)):
+    for m in _NUMBER.finditer(norm):
         found.add(f"num:{int(m.group(1).replace(',', ''))}")
     for m in _NAME.finditer(raw):
         name = m.group(1).lower()
@@ -75,9 +82,11 @@ def anchors(title: str, text: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def terms(title: str, text: str) -> tuple[str, ...]:
-    """The item's `TERMS` most frequent content words (ties by first use)."""
-    counts = Counter(w for w in words(search_form(f"{title}\n{text}"))
+def terms(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
+    """The item's `TERMS` most frequent content words (ties by first use). `normalised`: as
+    for `anchors`."""
+    norm = search_form(f"{title}\n{text}") if normalised is None else normalised
+    counts = Counter(w for w in words(norm)
                      if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
     return tuple(w for w, _ in counts.most_common(TERMS))
 

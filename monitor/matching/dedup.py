@@ -24,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 import rensa
 
@@ -102,6 +103,15 @@ def _token_shingles(tokens: list[str], kind: str) -> list[str]:
     return [compact[i:i + n] for i in range(max(1, len(compact) - n + 1))] if compact else []
 
 
+def _shingle_set(tokens: list[str], kind: str) -> set[str]:
+    """The distinct shingles of `_token_shingles`, made as a set at once."""
+    if not kind.startswith("c"):
+        return set(_token_shingles(tokens, kind))
+    n = int(kind[1:])
+    compact = "".join(tokens)
+    return {compact[i:i + n] for i in range(max(1, len(compact) - n + 1))} if compact else set()
+
+
 def _minhash(items: list[str]) -> list[int]:
     m = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
     m.update(items)
@@ -117,28 +127,26 @@ def unpack(blob: bytes) -> tuple[int, ...]:
 
 
 def band_keys(full: list[int], lead: list[int] | None) -> tuple[int, ...]:
-    keys = []
-    for band in range(FULL_BANDS):
-        keys.append(_band_key(band, full[band * FULL_ROWS:(band + 1) * FULL_ROWS]))
+    packed_full = _pack(full)
+    keys = _band_keys(0, packed_full, FULL_BANDS, FULL_ROWS)
+    packed_lead = _pack(lead) if lead is not None else b""
     if lead is not None:
-        for band in range(LEAD_BANDS):
-            rows = lead[band * LEAD_ROWS:(band + 1) * LEAD_ROWS]
-            keys.append(_band_key(FULL_BANDS + band, rows))
+        keys += _band_keys(FULL_BANDS, packed_lead, LEAD_BANDS, LEAD_ROWS)
     first = FULL_BANDS + LEAD_BANDS
-    for band in range(LOW_BANDS):
-        keys.append(_band_key(first + band, full[band * LOW_ROWS:(band + 1) * LOW_ROWS]))
+    keys += _band_keys(first, packed_full, LOW_BANDS, LOW_ROWS)
     if lead is not None:
-        first += LOW_BANDS
-        for band in range(LEAD_LOW_BANDS):
-            rows = lead[band * LEAD_LOW_ROWS:(band + 1) * LEAD_LOW_ROWS]
-            keys.append(_band_key(first + band, rows))
+        keys += _band_keys(first + LOW_BANDS, packed_lead, LEAD_LOW_BANDS, LEAD_LOW_ROWS)
     return tuple(keys)
 
 
-def _band_key(band: int, rows: list[int]) -> int:
-    """47 bits (six bytes in SQLite) of a hash of the band number and its rows."""
-    digest = hashlib.blake2b(struct.pack(f"<B{len(rows)}I", band, *rows), digest_size=6).digest()
-    return int.from_bytes(digest, "little") >> 1
+def _band_keys(first: int, packed: bytes, bands: int, rows: int) -> list[int]:
+    """47 bits (six bytes in SQLite) of a hash of each band's number (from `first`) and its
+    rows (four bytes each in `packed`, little-endian)."""
+    size = 4 * rows
+    blake2b = hashlib.blake2b
+    return [int.from_bytes(blake2b(bytes((first + band,)) + packed[band * size:(band + 1) * size],
+                                   digest_size=6).digest(), "little") >> 1
+            for band in range(bands)]
 
 
 def _hash63(data: bytes) -> int:
@@ -149,34 +157,35 @@ Boilerplate = Collection[int] | Callable[[tuple[int, ...]], Collection[int]]
 
 
 def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
-                shingle: str = SHINGLE) -> Fingerprint:
+                shingle: str = SHINGLE, *, normed: Mapping[str, str] | None = None) -> Fingerprint:
     """Fingerprint an item's text, without its credits and the outlet's boilerplate lines.
     `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
-    text's paragraph hashes and answers which of them are boilerplate."""
+    text's paragraph hashes and answers which of them are boilerplate. `normed`: the search
+    form of every paragraph (`paragraphs`), when the caller has them already."""
     lines = paragraphs(text)
-    normed = {line: search_form(line) for line in lines}  # each paragraph normalised once
+    if normed is None:  # each paragraph normalised once
+        normed = {line: search_form(line) for line in lines}
     hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
     common = boilerplate(hashes) if callable(boilerplate) else boilerplate
     body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
     body = wire.strip_credits(body)  # may shorten a line: those are normalised again
     if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
         # a joiner at a paragraph's edge joins words across it in the text's normal form
-        norm_lines = [search_form("\n".join(body))]
-        lead_lines = [search_form("\n".join(body[1:] if len(body) > 1 else body))]
-    else:
-        norm_lines = [normed.get(line) or search_form(line) for line in body]
-        lead_lines = norm_lines[1:] if len(norm_lines) > 1 else norm_lines
-    tokens = words(" ".join(norm_lines))
+        tokens = words(search_form("\n".join(body)))
+        lead_words = words(search_form("\n".join(body[1:] if len(body) > 1 else body)))
+    else:  # the words of the joined lines are the lines' words one after another
+        per_line = [words(normed.get(line) or search_form(line)) for line in body]
+        tokens = list(chain.from_iterable(per_line))
+        lead_words = list(chain.from_iterable(per_line[1:] if len(per_line) > 1 else per_line))
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
-    shingled = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
+    shingled = list(_shingle_set(tokens, shingle))  # MinHash ignores order
     if len(tokens) < MIN_WORDS or not shingled:
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
                            params_tag(shingle), hashes)
     full = _minhash(shingled)
-    lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
-    lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
-        if len(lead_tokens) >= 30 else None
+    lead_tokens = lead_words[:LEAD_WORDS]
+    lead = _minhash(list(_shingle_set(lead_tokens, shingle))) if len(lead_tokens) >= 30 else None
     return Fingerprint(
         text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingled),
         minhash=_pack(full), lead_minhash=_pack(lead[:LEAD_BANDS * LEAD_ROWS]) if lead else None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Literal
 
 NORMALIZER_VERSION = 1
@@ -74,6 +75,28 @@ def normalize(text: str, *, zwnj: Literal["keep", "drop"] = "keep") -> str:
 def search_form(text: str) -> str:
     """The form stored in the FTS columns and used by dedup: normalised, ZWNJ dropped."""
     return normalize(text, zwnj="drop")
+
+
+# Characters that stay a visible character through the steps before the ZWNJ steps (controls,
+# NFKC, the Arabic table) whatever stands next to them: ASCII, the basic Arabic and Persian
+# letters and the digits. A joiner with only other characters between it and a line's edge may
+# join words across the line break (see `joined_search_form`).
+_STEADY = "\x21-\x7e\u0621-\u063a\u0641-\u064a\u0660-\u0669\u067e\u0686\u0698\u06a9\u06af\u06cc" \
+    "\u06f0-\u06f9"
+_JOINER_CLASS = "[\u200c\u200d\u00ad]"
+_EDGE_JOINER = re.compile(f"\\A[^{_STEADY}]*{_JOINER_CLASS}|{_JOINER_CLASS}[^{_STEADY}]*\\Z")
+
+
+def joined_search_form(parts: Sequence[str], forms: Sequence[str]) -> str | None:
+    """`search_form` of a text made of `parts` with white space between them (each gap with a
+    line break or other space; the paragraphs of a text, a title and its text), from the parts'
+    own search forms `forms`: the same string, without normalising the text again. None when a
+    joiner stands at a part's edge (it would join words across the gap): normalise the whole."""
+    for part in parts:
+        if ("\u200c" in part or "\u200d" in part or "\u00ad" in part) and \
+                _EDGE_JOINER.search(part):
+            return None
+    return " ".join(form for form in forms if form)
 
 
 def words(text: str) -> list[str]:

@@ -47,6 +47,12 @@ class Topic:
     def clauses(self) -> tuple[tuple[str, Node], ...]:
         return judge.clauses(self.rule)
 
+    @cached_property
+    def scored(self) -> tuple[Node, ...]:
+        """The leaves whose spellings count in the score: not under NOT, not context."""
+        return tuple(leaf for leaf, negated in _leaves(self.rule)
+                     if not negated and getattr(leaf, "label", "") not in self.context)
+
 
 @dataclass(frozen=True)
 class TopicsConfig:
@@ -82,9 +88,7 @@ def _leaves(node: Node, negated: bool = False) -> list[tuple[Node, bool]]:
 
 def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
     weights: dict[str, float] = {}
-    for leaf, negated in _leaves(topic.rule):
-        if negated or getattr(leaf, "label", "") in topic.context:
-            continue
+    for leaf in topic.scored:
         for term in leaf.eval(doc, ("text",)).terms:
             weights.setdefault(term, 1.0)
         for term in leaf.eval(doc, ("title",)).terms:
