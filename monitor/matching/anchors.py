@@ -58,36 +58,41 @@ for _p in filter(None, PHRASES):
 def anchors(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
     """The item's anchors, sorted (see the module's docstring). `normalised`: the search form
     of title and text joined by a line break, when the caller has it."""
-    raw = f"{title}\n{text}"
-    norm = search_form(raw) if normalised is None else normalised
-    tokens = words(norm)
-    found: set[str] = set()
-    for i, token in enumerate(tokens):
-        longest = _FIRST.get(token)
-        if longest is not None:
-            for n in range(longest, 0, -1):
-                key = PHRASES.get(tuple(tokens[i:i + n]))
-                if key is not None:
-                    found.add(key)
-                    break
-        day = WEEKDAYS.get(token)
-        if day is not None:
-            found.add(f"day:{day}")
-    for m in _NUMBER.finditer(norm):
-        found.add(f"num:{int(m.group(1).replace(',', ''))}")
-    for m in _NAME.finditer(raw):
-        name = m.group(1).lower()
-        if name.split()[0] not in _NOT_NAMES and not PHRASES.get(tuple(name.split())):
-            found.add(f"name:{name}")
-    return tuple(sorted(found))
+    return anchors_and_terms(title, text, normalised)[0]
 
 
 def terms(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
     """The item's `TERMS` most frequent content words (ties by first use). `normalised`: as
     for `anchors`."""
     norm = search_form(f"{title}\n{text}") if normalised is None else normalised
-    counts = Counter(w for w in words(norm)
-                     if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
+    return _terms(words(norm))
+
+
+def anchors_and_terms(title: str, text: str, normalised: str | None = None,
+                      ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`anchors` and `terms` of an item, its text normalised and split into words once."""
+    raw = f"{title}\n{text}"
+    norm = search_form(raw) if normalised is None else normalised
+    tokens = words(norm)
+    found = {f"day:{WEEKDAYS[t]}" for t in WEEKDAYS.keys() & set(tokens)}
+    starting = _FIRST.keys() & set(tokens)  # the words a phrase starts with
+    for i in (i for i, token in enumerate(tokens) if token in starting):
+        for n in range(_FIRST[tokens[i]], 0, -1):
+            key = PHRASES.get(tuple(tokens[i:i + n]))
+            if key is not None:
+                found.add(key)
+                break
+    for m in _NUMBER.finditer(norm):
+        found.add(f"num:{int(m.group(1).replace(',', ''))}")
+    for m in _NAME.finditer(raw):
+        name = m.group(1).lower()
+        if name.split()[0] not in _NOT_NAMES and not PHRASES.get(tuple(name.split())):
+            found.add(f"name:{name}")
+    return tuple(sorted(found)), _terms(tokens)
+
+
+def _terms(tokens: list[str]) -> tuple[str, ...]:
+    counts = Counter(w for w in tokens if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
     return tuple(w for w, _ in counts.most_common(TERMS))
 
 

@@ -103,15 +103,6 @@ def _token_shingles(tokens: list[str], kind: str) -> list[str]:
     return [compact[i:i + n] for i in range(max(1, len(compact) - n + 1))] if compact else []
 
 
-def _shingle_set(tokens: list[str], kind: str) -> set[str]:
-    """The distinct shingles of `_token_shingles`, made as a set at once."""
-    if not kind.startswith("c"):
-        return set(_token_shingles(tokens, kind))
-    n = int(kind[1:])
-    compact = "".join(tokens)
-    return {compact[i:i + n] for i in range(max(1, len(compact) - n + 1))} if compact else set()
-
-
 def _minhash(items: list[str]) -> list[int]:
     m = rensa.RMinHash(num_perm=NUM_PERM, seed=SEED)
     m.update(items)
@@ -168,28 +159,45 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
     hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
     common = boilerplate(hashes) if callable(boilerplate) else boilerplate
     body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
-    body = wire.strip_credits(body)  # may shorten a line: those are normalised again
-    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
-        # a joiner at a paragraph's edge joins words across it in the text's normal form
-        tokens = words(search_form("\n".join(body)))
-        lead_words = words(search_form("\n".join(body[1:] if len(body) > 1 else body)))
-    else:  # the words of the joined lines are the lines' words one after another
-        per_line = [words(normed.get(line) or search_form(line)) for line in body]
-        tokens = list(chain.from_iterable(per_line))
-        lead_words = list(chain.from_iterable(per_line[1:] if len(per_line) > 1 else per_line))
+    tokens, lead_words, skip = _body_words(wire.strip_credits(body), normed)
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
-    shingled = list(_shingle_set(tokens, shingle))  # MinHash ignores order
+    grams = _token_shingles(tokens, shingle)
+    shingled = list(set(grams))  # MinHash ignores order
     if len(tokens) < MIN_WORDS or not shingled:
         return Fingerprint(text_hash, len(tokens), len(shingled), None, None, (),
                            params_tag(shingle), hashes)
     full = _minhash(shingled)
     lead_tokens = lead_words[:LEAD_WORDS]
-    lead = _minhash(list(_shingle_set(lead_tokens, shingle))) if len(lead_tokens) >= 30 else None
+    lead = None
+    if len(lead_tokens) >= 30:
+        if skip is not None and shingle.startswith("c"):  # the lead's are a run of the text's
+            start = sum(map(len, tokens[:skip]))
+            lead_grams = grams[start:start + sum(map(len, lead_tokens)) - int(shingle[1:]) + 1]
+        else:
+            lead_grams = _token_shingles(lead_tokens, shingle)
+        lead = _minhash(list(set(lead_grams)))
     return Fingerprint(
         text_hash=text_hash, word_count=len(tokens), shingle_count=len(shingled),
         minhash=_pack(full), lead_minhash=_pack(lead[:LEAD_BANDS * LEAD_ROWS]) if lead else None,
         bands=band_keys(full, lead), params=params_tag(shingle), line_hashes=hashes)
+
+
+def _body_words(body: list[str], normed: Mapping[str, str]) -> tuple[list[str], list[str],
+                                                                       int | None]:
+    """The words of the body's lines (credits stripped: a shortened line is normalised again)
+    and of its lead part (the lines after the first), with where that part starts among the
+    body's words, or None when it had to be normalised apart."""
+    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
+        # a joiner at a paragraph's edge joins words across it in the text's normal form
+        lead_lines = body[1:] if len(body) > 1 else body
+        return (words(search_form("\n".join(body))), words(search_form("\n".join(lead_lines))),
+                None)
+    # the words of the joined lines are the lines' words one after another
+    per_line = [words(normed.get(line) or search_form(line)) for line in body]
+    tokens = list(chain.from_iterable(per_line))
+    skip = len(per_line[0]) if len(per_line) > 1 else 0
+    return tokens, tokens[skip:], skip
 
 
 # -- the verdict ---------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class Document:
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
     heads: dict[str, frozenset[str]] = field(default_factory=dict)  # first HEAD chars of words
-    memo: dict[tuple[int, str], Hit] = field(default_factory=dict, compare=False)
+    memo: dict[tuple[int | str, str], Hit] = field(default_factory=dict, compare=False)
     found: dict[tuple[str, str, bool], list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -143,7 +143,8 @@ class Phrase(Node):
     def spots(self, doc: Document, f: str) -> Collection[int]:
         """The positions of the phrase's words in one field (empty: no match). A one-word
         phrase's are the document's own list: read it, never change it."""
-        starts = doc.starts(f, self.words[0], self.prefixes[0])
+        starts = doc.starts(f, self.words[0], True) if self.prefixes[0] else \
+            doc.index.get(f, {}).get(self.words[0], [])
         if not self._rest or not starts:
             return starts
         tokens = doc.fields.get(f, ())
@@ -187,10 +188,10 @@ class Any_(Node):
         return out
 
     @cached_property
-    def _plan(self) -> _Plan:
-        """The options sorted by what rules them out cheaply (see `_Plan`), each with the term
+    def plan(self) -> Plan:
+        """The options sorted by what rules them out cheaply (see `Plan`), each with the term
         it adds ("@leaving:asylum" says which spelling of an alias matched)."""
-        plan = _Plan({}, {}, {}, [], [])
+        plan = Plan({}, {}, {}, [], [])
         for first, prefix, option in self._first_words:
             if not isinstance(option, Phrase):
                 plan.others.append(option)
@@ -208,10 +209,12 @@ class Any_(Node):
 
     def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
         # alias groups recur in a rule, in other topics and in the scores, over one field or
-        # both: each is evaluated once per field and document, and fields are merged
+        # both: each is evaluated once per field and document (an alias by its name: one
+        # document is matched against the rules of one topics file), and fields are merged
         hits = []
+        name: int | str = self.label if self.label.startswith("@") else id(self)
         for f in fields:
-            key = (id(self), f)
+            key = (name, f)
             hit = doc.memo.get(key)
             if hit is None:
                 hit = doc.memo[key] = self._eval(doc, f)
@@ -224,7 +227,7 @@ class Any_(Node):
     def _eval(self, doc: Document, f: str) -> Hit:
         found: set[int] = set()
         terms: set[str] = set()
-        plan = self._plan
+        plan = self.plan
         present = doc.index.get(f, {})
         # only options whose first word (or prefix) occurs in the field can match; most
         # prefixes are ruled out by their first characters before any lookup
@@ -249,7 +252,7 @@ class Any_(Node):
 
 
 @dataclass
-class _Plan:
+class Plan:
     """An alias group's options by how they are found: one-word spellings by their word,
     phrases by their first word, prefixes by their first `HEAD` characters (shorter prefixes
     and anything else always tried)."""

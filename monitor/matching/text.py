@@ -127,11 +127,28 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\ufb50-\ufeff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 
 
+# counted in UTF-8, without a list of every letter: an ASCII letter is one byte of its own, a
+# character of U+0600-U+06FF one lead byte D8-DB; the presentation forms (U+FB50-U+FEFF, three
+# bytes from EF) are counted by the pattern, when there is an EF byte at all
+_NOT_LATIN = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
+_NOT_ARABIC_LEAD = bytes(b for b in range(256) if not 0xD8 <= b <= 0xDB)
+_PRESENTATION = re.compile("[\ufb50-\ufeff]")
+
+
+def _script_counts(sample: str) -> tuple[int, int]:
+    """How many characters of `sample` are in the Arabic script (`_ARABIC_SCRIPT`) and how
+    many are Latin letters (`_LATIN_LETTER`)."""
+    data = sample.encode("utf-8", "surrogatepass")
+    arabic = len(data.translate(None, _NOT_ARABIC_LEAD))
+    if b"\xef" in data:
+        arabic += len(_PRESENTATION.findall(sample))
+    return arabic, len(data.translate(None, _NOT_LATIN))
+
+
 def guess_language(text: str, default: str) -> str:
     """'fa' or 'ar' for text mostly in Arabic script, else ``default`` (Latin 'en' if unknown)."""
     sample = text[:4000]
-    arabic = len(_ARABIC_SCRIPT.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    arabic, latin = _script_counts(sample)
     if arabic > latin:
         if default in ("fa", "ar"):
             return default
