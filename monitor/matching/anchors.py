@@ -24,8 +24,10 @@ WEEKDAYS = {
     "sunday": 6, "دوشنبه": 0, "سهشنبه": 1, "چهارشنبه": 2, "پنجشنبه": 3, "جمعه": 4, "شنبه": 5,
     "یکشنبه": 6,
 }
-_NAME = re.compile(r"\b([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,}){1,2})\b")
-_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d{2,})(?![\d])")
+# both open with the character class they match first, the look-behind after it (the same as
+# "\b[A-Z]..." and "(?<![\d.])\d..."): the pattern engine then skips to the candidates at once
+_NAME = re.compile(r"([A-Z](?<!\w[A-Z])[a-z]{2,}(?: [A-Z][a-z]{2,}){1,2})\b")
+_NUMBER = re.compile(r"(\d(?<![\d.]\d)(?:\d{0,2}(?:,\d{3})+|\d+))(?!\d)")
 _NOT_NAMES = {"the", "state", "iranian", "security", "officials", "analysts", "reporting"}
 _STOP = """
 a an the of in on at to for from by with and or but as is are was were be been has have had

@@ -62,14 +62,16 @@ def normalize(text: str, *, zwnj: Literal["keep", "drop"] = "keep") -> str:
     if not text:
         return ""
     text = _CONTROL.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_TRANSLATE)
-    text = _JOINERS.sub(ZWNJ, text)
-    text = _SPACE_AROUND_ZWNJ.sub(ZWNJ, text)
-    if zwnj == "drop":
-        text = text.replace(ZWNJ, "")
+    if not text.isascii():  # the steps up to the joiners change nothing in ASCII text
+        text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_TRANSLATE)
+        if "\u200c" in text or "\u200d" in text or "\u00ad" in text:
+            text = _JOINERS.sub(ZWNJ, text)
+            text = _SPACE_AROUND_ZWNJ.sub(ZWNJ, text)
+            if zwnj == "drop":
+                text = text.replace(ZWNJ, "")
     text = text.casefold()
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # white space runs to one space, none at the ends
 
 
 def search_form(text: str) -> str:
