@@ -100,7 +100,9 @@ def split_apostrophes(tokens: list[str]) -> list[str]:
 
 
 def tokens_of(text: str, normalised: bool = False) -> tuple[str, ...]:
-    return tuple(split_apostrophes(words(text if normalised else _norm(text))))
+    norm = text if normalised else _norm(text)
+    found = words(norm)
+    return tuple(split_apostrophes(found) if "'" in norm or "’" in norm else found)
 
 
 _APOSTROPHE = re.compile(r"['’]")
@@ -163,8 +165,7 @@ class Phrase(Node):
             found = self.spots(doc, f)
             if found:
                 positions[f] = set(found)
-        terms = frozenset({self.label}) if positions else frozenset()
-        return Hit(bool(positions), positions, terms)
+        return Hit(True, positions, frozenset({self.label})) if positions else MISS
 
 
 @dataclass(frozen=True)
