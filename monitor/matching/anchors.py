@@ -24,8 +24,10 @@ WEEKDAYS = {
     "sunday": 6, "دوشنبه": 0, "سهشنبه": 1, "چهارشنبه": 2, "پنجشنبه": 3, "جمعه": 4, "شنبه": 5,
     "یکشنبه": 6,
 }
-_NAME = re.compile(r"\b([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,}){1,2})\b")
-_NUMBER = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d{2,})(?![\d])")
+# both open with the character class they match first, the look-behind after it (the same as
+# "\b[A-Z]..." and "(?<![\d.])\d..."): the pattern engine then skips to the candidates at once
+_NAME = re.compile(r"([A-Z](?<!\w[A-Z])[a-z]{2,}(?: [A-Z][a-z]{2,}){1,2})\b")
+_NUMBER = re.compile(r"(\d(?<![\d.]\d)(?:\d{0,2}(?:,\d{3})+|\d+))(?!\d)")
 _NOT_NAMES = {"the", "state", "iranian", "security", "officials", "analysts", "reporting"}
 _STOP = """
 a an the of in on at to for from by with and or but as is are was were be been has have had
@@ -49,36 +51,50 @@ def _phrases() -> dict[tuple[str, ...], str]:
 
 
 PHRASES = _phrases()
-LONGEST = max(len(p) for p in PHRASES)
+# the longest phrase that starts with each word: the words no phrase starts with are passed over
+_FIRST: dict[str, int] = {}
+for _p in filter(None, PHRASES):
+    _FIRST[_p[0]] = max(_FIRST.get(_p[0], 0), len(_p))
 
 
-def anchors(title: str, text: str) -> tuple[str, ...]:
-    """The item's anchors, sorted (see the module's docstring)."""
+def anchors(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
+    """The item's anchors, sorted (see the module's docstring). `normalised`: the search form
+    of title and text joined by a line break, when the caller has it."""
+    return anchors_and_terms(title, text, normalised)[0]
+
+
+def terms(title: str, text: str, *, normalised: str | None = None) -> tuple[str, ...]:
+    """The item's `TERMS` most frequent content words (ties by first use). `normalised`: as
+    for `anchors`."""
+    norm = search_form(f"{title}\n{text}") if normalised is None else normalised
+    return _terms(words(norm))
+
+
+def anchors_and_terms(title: str, text: str, normalised: str | None = None,
+                      ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`anchors` and `terms` of an item, its text normalised and split into words once."""
     raw = f"{title}\n{text}"
-    tokens = words(search_form(raw))
-    found: set[str] = set()
-    for i in range(len(tokens)):
-        for n in range(LONGEST, 0, -1):
+    norm = search_form(raw) if normalised is None else normalised
+    tokens = words(norm)
+    found = {f"day:{WEEKDAYS[t]}" for t in WEEKDAYS.keys() & set(tokens)}
+    starting = _FIRST.keys() & set(tokens)  # the words a phrase starts with
+    for i in (i for i, token in enumerate(tokens) if token in starting):
+        for n in range(_FIRST[tokens[i]], 0, -1):
             key = PHRASES.get(tuple(tokens[i:i + n]))
             if key is not None:
                 found.add(key)
                 break
-        day = WEEKDAYS.get(tokens[i])
-        if day is not None:
-            found.add(f"day:{day}")
-    for m in _NUMBER.finditer(search_form(raw)):
+    for m in _NUMBER.finditer(norm):
         found.add(f"num:{int(m.group(1).replace(',', ''))}")
     for m in _NAME.finditer(raw):
         name = m.group(1).lower()
         if name.split()[0] not in _NOT_NAMES and not PHRASES.get(tuple(name.split())):
             found.add(f"name:{name}")
-    return tuple(sorted(found))
+    return tuple(sorted(found)), _terms(tokens)
 
 
-def terms(title: str, text: str) -> tuple[str, ...]:
-    """The item's `TERMS` most frequent content words (ties by first use)."""
-    counts = Counter(w for w in words(search_form(f"{title}\n{text}"))
-                     if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
+def _terms(tokens: list[str]) -> tuple[str, ...]:
+    counts = Counter(w for w in tokens if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
     return tuple(w for w, _ in counts.most_common(TERMS))
 
 

@@ -27,8 +27,9 @@ import hashlib
 import re
 import struct
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 import rensa
 
@@ -120,28 +121,26 @@ def unpack(blob: bytes) -> tuple[int, ...]:
 
 
 def band_keys(full: list[int], lead: list[int] | None) -> tuple[int, ...]:
-    keys = []
-    for band in range(FULL_BANDS):
-        keys.append(_band_key(band, full[band * FULL_ROWS:(band + 1) * FULL_ROWS]))
+    packed_full = _pack(full)
+    keys = _band_keys(0, packed_full, FULL_BANDS, FULL_ROWS)
+    packed_lead = _pack(lead) if lead is not None else b""
     if lead is not None:
-        for band in range(LEAD_BANDS):
-            rows = lead[band * LEAD_ROWS:(band + 1) * LEAD_ROWS]
-            keys.append(_band_key(FULL_BANDS + band, rows))
+        keys += _band_keys(FULL_BANDS, packed_lead, LEAD_BANDS, LEAD_ROWS)
     first = FULL_BANDS + LEAD_BANDS
-    for band in range(LOW_BANDS):
-        keys.append(_band_key(first + band, full[band * LOW_ROWS:(band + 1) * LOW_ROWS]))
+    keys += _band_keys(first, packed_full, LOW_BANDS, LOW_ROWS)
     if lead is not None:
-        first += LOW_BANDS
-        for band in range(LEAD_LOW_BANDS):
-            rows = lead[band * LEAD_LOW_ROWS:(band + 1) * LEAD_LOW_ROWS]
-            keys.append(_band_key(first + band, rows))
+        keys += _band_keys(first + LOW_BANDS, packed_lead, LEAD_LOW_BANDS, LEAD_LOW_ROWS)
     return tuple(keys)
 
 
-def _band_key(band: int, rows: list[int]) -> int:
-    """47 bits (six bytes in SQLite) of a hash of the band number and its rows."""
-    digest = hashlib.blake2b(struct.pack(f"<B{len(rows)}I", band, *rows), digest_size=6).digest()
-    return int.from_bytes(digest, "little") >> 1
+def _band_keys(first: int, packed: bytes, bands: int, rows: int) -> list[int]:
+    """47 bits (six bytes in SQLite) of a hash of each band's number (from `first`) and its
+    rows (four bytes each in `packed`, little-endian)."""
+    size = 4 * rows
+    blake2b = hashlib.blake2b
+    return [int.from_bytes(blake2b(bytes((first + band,)) + packed[band * size:(band + 1) * size],
+                                   digest_size=6).digest(), "little") >> 1
+            for band in range(bands)]
 
 
 def _hash63(data: bytes) -> int:
@@ -152,36 +151,38 @@ Boilerplate = Collection[int] | Callable[[tuple[int, ...]], Collection[int]]
 
 
 def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
-                shingle: str = SHINGLE, shingled: bytes | None = None) -> Fingerprint:
+                shingle: str = SHINGLE, shingled: bytes | None = None, *,
+                normed: Mapping[str, str] | None = None) -> Fingerprint:
     """Fingerprint an item's text, without its credits and the outlet's boilerplate lines.
     `boilerplate` is the set of paragraph hashes to leave out, or a lookup that is given the
     text's paragraph hashes and answers which of them are boilerplate. A text long enough to
     judge also gets its paragraph shingles for exact verification (`verify.Shingled`, of the
-    whole text: boilerplate does not change them), unless `shingled` already has them."""
+    whole text: boilerplate does not change them), unless `shingled` already has them.
+    `normed`: the search form of every paragraph (`paragraphs`), when the caller has them."""
     lines = paragraphs(text)
-    normed = {line: search_form(line) for line in lines}  # each paragraph normalised once
+    if normed is None:  # each paragraph normalised once
+        normed = {line: search_form(line) for line in lines}
     hashes = tuple(_hash63(normed[line].encode("utf-8")) for line in lines)
     common = boilerplate(hashes) if callable(boilerplate) else boilerplate
     body = [line for line, h in zip(lines, hashes, strict=True) if h not in common]
-    body = wire.strip_credits(body)  # may shorten a line: those are normalised again
-    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
-        # a joiner at a paragraph's edge joins words across it in the text's normal form
-        norm_lines = [search_form("\n".join(body))]
-        lead_lines = [search_form("\n".join(body[1:] if len(body) > 1 else body))]
-    else:
-        norm_lines = [normed.get(line) or search_form(line) for line in body]
-        lead_lines = norm_lines[1:] if len(norm_lines) > 1 else norm_lines
-    tokens = words(" ".join(norm_lines))
+    tokens, lead_words, skip = _body_words(wire.strip_credits(body), normed)
     # spaces left out: Persian compounds are written with a space, a ZWNJ or nothing
     text_hash = _hash63("".join(tokens).encode("utf-8"))
-    shingles_ = list(set(_token_shingles(tokens, shingle)))  # MinHash ignores order
+    grams = _token_shingles(tokens, shingle)
+    shingles_ = list(set(grams))  # MinHash ignores order
     if len(tokens) < MIN_WORDS or not shingles_:
         return Fingerprint(text_hash, len(tokens), len(shingles_), None, None, (),
                            params_tag(shingle), hashes)
     full = _minhash(shingles_)
-    lead_tokens = words(" ".join(lead_lines))[:LEAD_WORDS]
-    lead = _minhash(list(set(_token_shingles(lead_tokens, shingle)))) \
-        if len(lead_tokens) >= 30 else None
+    lead_tokens = lead_words[:LEAD_WORDS]
+    lead = None
+    if len(lead_tokens) >= 30:
+        if skip is not None and shingle.startswith("c"):  # the lead's are a run of the text's
+            start = sum(map(len, tokens[:skip]))
+            lead_grams = grams[start:start + sum(map(len, lead_tokens)) - int(shingle[1:]) + 1]
+        else:
+            lead_grams = _token_shingles(lead_tokens, shingle)
+        lead = _minhash(list(set(lead_grams)))
     shingled = _shingled(text or "", normed, dict(zip(lines, hashes, strict=True)), common,
                          shingled)
     return Fingerprint(
@@ -191,7 +192,7 @@ def fingerprint(text: str | None, boilerplate: Boilerplate = frozenset(),
         shingled=shingled)
 
 
-def _shingled(text: str, normed: dict[str, str], line_hashes: dict[str, int],
+def _shingled(text: str, normed: Mapping[str, str], line_hashes: dict[str, int],
               common: Collection[int], made: bytes | None) -> bytes:
     """The text's paragraph shingles for verification (`made` before, by a worker, or made
     now), without the outlet's boilerplate paragraphs. Lines are known by the low 32 bits of
@@ -205,6 +206,23 @@ def _shingled(text: str, normed: dict[str, str], line_hashes: dict[str, int],
     else:
         shingled = verify.Shingled.of_blob(made)
     return (shingled.without(ids) if ids else shingled).blob()
+
+
+def _body_words(body: list[str], normed: Mapping[str, str]) -> tuple[list[str], list[str],
+                                                                       int | None]:
+    """The words of the body's lines (credits stripped: a shortened line is normalised again)
+    and of its lead part (the lines after the first), with where that part starts among the
+    body's words, or None when it had to be normalised apart."""
+    if any(line[:1] in _JOINERS or line[-1:] in _JOINERS for line in body):
+        # a joiner at a paragraph's edge joins words across it in the text's normal form
+        lead_lines = body[1:] if len(body) > 1 else body
+        return (words(search_form("\n".join(body))), words(search_form("\n".join(lead_lines))),
+                None)
+    # the words of the joined lines are the lines' words one after another
+    per_line = [words(normed.get(line) or search_form(line)) for line in body]
+    tokens = list(chain.from_iterable(per_line))
+    skip = len(per_line[0]) if len(per_line) > 1 else 0
+    return tokens, tokens[skip:], skip
 
 
 # -- the verdict ---------------------------------------------------------------------------------

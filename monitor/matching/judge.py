@@ -61,7 +61,12 @@ class Weights:
         """The logit and the summed contribution of the evidence behind the `top` strongest
         features."""
         values = list(map(self.table.__getitem__, features))
-        strongest = heapq.nlargest(top, zip(values, features.values(), strict=True))
+        pairs = zip(values, features.values(), strict=True)
+        if len(values) > top:  # the strongest by value first, then (value, name) among those
+            bar = heapq.nlargest(top, values)[-1]
+            strongest = sorted([p for p in pairs if p[0] >= bar], reverse=True)[:top]
+        else:
+            strongest = sorted(pairs, reverse=True)
         by_label: dict[str, float] = {}
         for w, label in strongest:
             by_label[label] = by_label.get(label, 0.0) + w
@@ -150,21 +155,22 @@ def text_features(doc: Document) -> Features:
     """Words by zone, word pairs and character 4-grams of the title and lead. The value of
     each feature is the name of the word (or pair) it is evidence of."""
     out: Features = {}
+    setdefault, known = out.setdefault, _CACHE.get
     title = doc.fields.get("title", ())
     text = doc.fields.get("text", ())[:DEEP]
     for zone, tokens in (("t", title), ("l", text[:LEAD])):
         previous = ""
         for w in tokens:
             key = f"{zone} {w}"
-            for h in _ids(key, True):
-                out.setdefault(h, key)
+            for h in known(key) or _ids(key, True):
+                setdefault(h, key)
             if previous:
                 pair = f"b {previous} {w}"
-                out.setdefault(feature_id(pair), pair)
+                setdefault(feature_id(pair), pair)
             previous = w
     for w in text[LEAD:]:
         key = f"d {w}"
-        out.setdefault(_ids(key, False)[0], key)
+        setdefault((known(key) or _ids(key, False))[0], key)
     return out
 
 

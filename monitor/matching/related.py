@@ -27,11 +27,14 @@ from monitor.matching import anchors, embed
 from storage.records import LinkCandidate, LinkDecision, RelatedFeatures
 
 
-def features(title: str, text: str, language: str, *,
-             use_model: bool = True) -> RelatedFeatures:
+def features(title: str, text: str, language: str, *, use_model: bool = True,
+             normalised: str | None = None) -> RelatedFeatures:
+    """`normalised`: the search form of title and text joined by a line break, when the caller
+    has it (text.joined_search_form)."""
     vector = embed.embed(title, text) if use_model else None
-    return RelatedFeatures(language, anchors.anchors(title, text), anchors.terms(title, text),
-                           vector, embed.MODEL if vector is not None else None)
+    found, terms = anchors.anchors_and_terms(title, text, normalised)
+    return RelatedFeatures(language, found, terms, vector,
+                           embed.MODEL if vector is not None else None)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -47,7 +48,7 @@ class Document:
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # sorted, for prefix lookups
     heads: dict[str, frozenset[str]] = field(default_factory=dict)  # first HEAD chars of words
-    memo: dict[tuple[int, str], Hit] = field(default_factory=dict, compare=False)
+    memo: dict[tuple[int | str, str], Hit] = field(default_factory=dict, compare=False)
     found: dict[tuple[str, str, bool], list[int]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -89,11 +90,19 @@ def _norm(text: str) -> str:
 
 def split_apostrophes(tokens: list[str]) -> list[str]:
     """Apostrophes separate words here ("Iran's" is "iran" "s"; "Khamene'i" two parts)."""
-    return [part for token in tokens for part in _APOSTROPHE.split(token) if part]
+    out: list[str] = []
+    for token in tokens:
+        if "'" in token or "’" in token:
+            out += [part for part in _APOSTROPHE.split(token) if part]
+        else:  # most words: as they are (a word token is never empty)
+            out.append(token)
+    return out
 
 
 def tokens_of(text: str, normalised: bool = False) -> tuple[str, ...]:
-    return tuple(split_apostrophes(words(text if normalised else _norm(text))))
+    norm = text if normalised else _norm(text)
+    found = words(norm)
+    return tuple(split_apostrophes(found) if "'" in norm or "’" in norm else found)
 
 
 _APOSTROPHE = re.compile(r"['’]")
@@ -127,26 +136,36 @@ class Phrase(Node):
     words: tuple[str, ...]
     prefixes: tuple[bool, ...]
 
-    def _at(self, tokens: tuple[str, ...], i: int) -> bool:
-        for k, (word, prefix) in enumerate(zip(self.words, self.prefixes, strict=True)):
-            token = tokens[i + k]
-            if not (token.startswith(word) if prefix else token == word):
-                return False
-        return True
+    @cached_property
+    def _rest(self) -> tuple[tuple[int, str, bool], ...]:
+        """(offset, word, is prefix) of the words after the first."""
+        return tuple((k, w, p) for k, (w, p) in
+                     enumerate(zip(self.words, self.prefixes, strict=True)) if k)
+
+    def spots(self, doc: Document, f: str) -> Collection[int]:
+        """The positions of the phrase's words in one field (empty: no match). A one-word
+        phrase's are the document's own list: read it, never change it."""
+        starts = doc.starts(f, self.words[0], True) if self.prefixes[0] else \
+            doc.index.get(f, {}).get(self.words[0], [])
+        if not self._rest or not starts:
+            return starts
+        tokens = doc.fields.get(f, ())
+        n = len(self.words)
+        found: set[int] = set()
+        for i in starts:
+            if i + n <= len(tokens) and all(
+                    tokens[i + k].startswith(w) if p else tokens[i + k] == w
+                    for k, w, p in self._rest):
+                found.update(range(i, i + n))
+        return found
 
     def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
         positions: Positions = {}
-        n = len(self.words)
         for f in fields:
-            tokens = doc.fields.get(f, ())
-            found: set[int] = set()
-            for i in doc.starts(f, self.words[0], self.prefixes[0]):
-                if i + n <= len(tokens) and self._at(tokens, i):
-                    found.update(range(i, i + n))
+            found = self.spots(doc, f)
             if found:
-                positions[f] = found
-        terms = frozenset({self.label}) if positions else frozenset()
-        return Hit(bool(positions), positions, terms)
+                positions[f] = set(found)
+        return Hit(True, positions, frozenset({self.label})) if positions else MISS
 
 
 @dataclass(frozen=True)
@@ -170,24 +189,33 @@ class Any_(Node):
         return out
 
     @cached_property
-    def _by_first(self) -> tuple[dict[str, list[Node]], list[tuple[str, str, Node]]]:
-        """Options by exact first word, and (prefix, its head, option) for the options whose
-        first word is a prefix."""
-        exact: dict[str, list[Node]] = {}
-        prefixed: list[tuple[str, str, Node]] = []
+    def plan(self) -> Plan:
+        """The options sorted by what rules them out cheaply (see `Plan`), each with the term
+        it adds ("@leaving:asylum" says which spelling of an alias matched)."""
+        plan = Plan({}, {}, {}, [], [])
         for first, prefix, option in self._first_words:
-            if prefix:
-                prefixed.append((first, first[:HEAD] if len(first) >= HEAD else "", option))
+            if not isinstance(option, Phrase):
+                plan.others.append(option)
+                continue
+            term = f"{self.label}:{option.label}" if self.label.startswith("@") else self.label
+            if prefix and len(first) >= HEAD:
+                plan.by_head.setdefault(first[:HEAD], []).append((option, term))
+            elif prefix:
+                plan.short.append((option, term))
+            elif len(option.words) == 1:
+                plan.single.setdefault(first, []).append(term)
             else:
-                exact.setdefault(first, []).append(option)
-        return exact, prefixed
+                plan.exact.setdefault(first, []).append((option, term))
+        return plan
 
     def eval(self, doc: Document, fields: tuple[str, ...]) -> Hit:
         # alias groups recur in a rule, in other topics and in the scores, over one field or
-        # both: each is evaluated once per field and document, and fields are merged
+        # both: each is evaluated once per field and document (an alias by its name: one
+        # document is matched against the rules of one topics file), and fields are merged
         hits = []
+        name: int | str = self.label if self.label.startswith("@") else id(self)
         for f in fields:
-            key = (id(self), f)
+            key = (name, f)
             hit = doc.memo.get(key)
             if hit is None:
                 hit = doc.memo[key] = self._eval(doc, f)
@@ -200,22 +228,41 @@ class Any_(Node):
     def _eval(self, doc: Document, f: str) -> Hit:
         found: set[int] = set()
         terms: set[str] = set()
-        exact, prefixed = self._by_first
+        plan = self.plan
         present = doc.index.get(f, {})
-        heads = doc.heads.get(f, frozenset())
-        one = (f,)
         # only options whose first word (or prefix) occurs in the field can match; most
         # prefixes are ruled out by their first characters before any lookup
-        options = [o for w in exact.keys() & present.keys() for o in exact[w]]
-        options += [o for w, head, o in prefixed
-                    if not w or ((not head or head in heads) and doc.starts(f, w, True))]
-        for option in options:
-            hit = option.eval(doc, one)
-            if hit.matched:  # "@leaving:asylum" says which spelling of an alias matched
+        for w in plan.single.keys() & present.keys():
+            found.update(present[w])
+            terms.update(plan.single[w])
+        options = [o for w in plan.exact.keys() & present.keys() for o in plan.exact[w]]
+        for head in plan.by_head.keys() & doc.heads.get(f, frozenset()):
+            options += plan.by_head[head]
+        for option, term in options + plan.short:
+            spots = option.spots(doc, f)
+            if spots:
+                found.update(spots)
+                terms.add(term)
+        for other in plan.others:
+            hit = other.eval(doc, (f,))
+            if hit.matched:
                 found.update(hit.positions.get(f, ()))
                 terms.update(f"{self.label}:{t}" if self.label.startswith("@") else self.label
                              for t in hit.terms)
         return Hit(True, {f: found}, frozenset(terms)) if found else MISS
+
+
+@dataclass
+class Plan:
+    """An alias group's options by how they are found: one-word spellings by their word,
+    phrases by their first word, prefixes by their first `HEAD` characters (shorter prefixes
+    and anything else always tried)."""
+
+    single: dict[str, list[str]]  # word -> the terms of the one-word spellings
+    exact: dict[str, list[tuple[Phrase, str]]]  # first word -> (phrase, term)
+    by_head: dict[str, list[tuple[Phrase, str]]]  # a prefix's head -> (phrase, term)
+    short: list[tuple[Phrase, str]]  # prefixes shorter than HEAD
+    others: list[Node]  # options that are not phrases
 
 
 @dataclass(frozen=True)
@@ -263,13 +310,22 @@ class Near(Node):
         positions: Positions = {}
         for f in fields:
             pa, pb = sorted(a.positions.get(f, ())), sorted(b.positions.get(f, ()))
-            close = {x for x in pa for y in pb if abs(x - y) <= self.distance} | \
-                    {y for y in pb for x in pa if abs(x - y) <= self.distance}
+            close = _near(pa, pb, self.distance) | _near(pb, pa, self.distance)
             if close:
                 positions[f] = close
         if not positions:
             return MISS
         return Hit(True, positions, a.terms | b.terms)
+
+
+def _near(xs: list[int], ys: list[int], distance: int) -> set[int]:
+    """The positions of `xs` with one of `ys` (sorted) at most `distance` away."""
+    out = set()
+    for x in xs:
+        i = bisect.bisect_left(ys, x - distance)
+        if i < len(ys) and ys[i] <= x + distance:
+            out.add(x)
+    return out
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Literal
 
 NORMALIZER_VERSION = 1
@@ -61,19 +62,43 @@ def normalize(text: str, *, zwnj: Literal["keep", "drop"] = "keep") -> str:
     if not text:
         return ""
     text = _CONTROL.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_TRANSLATE)
-    text = _JOINERS.sub(ZWNJ, text)
-    text = _SPACE_AROUND_ZWNJ.sub(ZWNJ, text)
-    if zwnj == "drop":
-        text = text.replace(ZWNJ, "")
+    if not text.isascii():  # the steps up to the joiners change nothing in ASCII text
+        text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_TRANSLATE)
+        if "\u200c" in text or "\u200d" in text or "\u00ad" in text:
+            text = _JOINERS.sub(ZWNJ, text)
+            text = _SPACE_AROUND_ZWNJ.sub(ZWNJ, text)
+            if zwnj == "drop":
+                text = text.replace(ZWNJ, "")
     text = text.casefold()
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # white space runs to one space, none at the ends
 
 
 def search_form(text: str) -> str:
     """The form stored in the FTS columns and used by dedup: normalised, ZWNJ dropped."""
     return normalize(text, zwnj="drop")
+
+
+# Characters that stay a visible character through the steps before the ZWNJ steps (controls,
+# NFKC, the Arabic table) whatever stands next to them: ASCII, the basic Arabic and Persian
+# letters and the digits. A joiner with only other characters between it and a line's edge may
+# join words across the line break (see `joined_search_form`).
+_STEADY = "\x21-\x7e\u0621-\u063a\u0641-\u064a\u0660-\u0669\u067e\u0686\u0698\u06a9\u06af\u06cc" \
+    "\u06f0-\u06f9"
+_JOINER_CLASS = "[\u200c\u200d\u00ad]"
+_EDGE_JOINER = re.compile(f"\\A[^{_STEADY}]*{_JOINER_CLASS}|{_JOINER_CLASS}[^{_STEADY}]*\\Z")
+
+
+def joined_search_form(parts: Sequence[str], forms: Sequence[str]) -> str | None:
+    """`search_form` of a text made of `parts` with white space between them (each gap with a
+    line break or other space; the paragraphs of a text, a title and its text), from the parts'
+    own search forms `forms`: the same string, without normalising the text again. None when a
+    joiner stands at a part's edge (it would join words across the gap): normalise the whole."""
+    for part in parts:
+        if ("\u200c" in part or "\u200d" in part or "\u00ad" in part) and \
+                _EDGE_JOINER.search(part):
+            return None
+    return " ".join(form for form in forms if form)
 
 
 def words(text: str) -> list[str]:
@@ -104,11 +129,28 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\ufb50-\ufeff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 
 
+# counted in UTF-8, without a list of every letter: an ASCII letter is one byte of its own, a
+# character of U+0600-U+06FF one lead byte D8-DB; the presentation forms (U+FB50-U+FEFF, three
+# bytes from EF) are counted by the pattern, when there is an EF byte at all
+_NOT_LATIN = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
+_NOT_ARABIC_LEAD = bytes(b for b in range(256) if not 0xD8 <= b <= 0xDB)
+_PRESENTATION = re.compile("[\ufb50-\ufeff]")
+
+
+def _script_counts(sample: str) -> tuple[int, int]:
+    """How many characters of `sample` are in the Arabic script (`_ARABIC_SCRIPT`) and how
+    many are Latin letters (`_LATIN_LETTER`)."""
+    data = sample.encode("utf-8", "surrogatepass")
+    arabic = len(data.translate(None, _NOT_ARABIC_LEAD))
+    if b"\xef" in data:
+        arabic += len(_PRESENTATION.findall(sample))
+    return arabic, len(data.translate(None, _NOT_LATIN))
+
+
 def guess_language(text: str, default: str) -> str:
     """'fa' or 'ar' for text mostly in Arabic script, else ``default`` (Latin 'en' if unknown)."""
     sample = text[:4000]
-    arabic = len(_ARABIC_SCRIPT.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
+    arabic, latin = _script_counts(sample)
     if arabic > latin:
         if default in ("fa", "ar"):
             return default

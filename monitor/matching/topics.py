@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.configuration.lines import locate
 from monitor.matching import judge, reasons, rule_parser, rules
+from monitor.matching.lexicon import Lexicon
 from monitor.matching.rule_parser import RuleError
 from monitor.matching.rules import Any_, Document, Node, Not, Phrase
 from storage.records import TopicHit
@@ -47,6 +48,12 @@ class Topic:
     def clauses(self) -> tuple[tuple[str, Node], ...]:
         return judge.clauses(self.rule)
 
+    @cached_property
+    def scored(self) -> tuple[Node, ...]:
+        """The leaves whose spellings count in the score: not under NOT, not context."""
+        return tuple(leaf for leaf, negated in _leaves(self.rule)
+                     if not negated and getattr(leaf, "label", "") not in self.context)
+
 
 @dataclass(frozen=True)
 class TopicsConfig:
@@ -54,6 +61,11 @@ class TopicsConfig:
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     models: tuple[tuple[str, judge.Weights], ...] = ()  # the second stage, by topic name
     groups: tuple[Any_, ...] = ()  # the alias groups the rules use (rule-side features)
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The alias groups' spellings in one table (one look-up per word for all groups)."""
+        return Lexicon(self.groups)
 
     def model_of(self, topic: Topic) -> judge.Weights | None:
         if not topic.model:
@@ -82,9 +94,7 @@ def _leaves(node: Node, negated: bool = False) -> list[tuple[Node, bool]]:
 
 def score(topic: Topic, doc: Document) -> tuple[float, tuple[str, ...]]:
     weights: dict[str, float] = {}
-    for leaf, negated in _leaves(topic.rule):
-        if negated or getattr(leaf, "label", "") in topic.context:
-            continue
+    for leaf in topic.scored:
         for term in leaf.eval(doc, ("text",)).terms:
             weights.setdefault(term, 1.0)
         for term in leaf.eval(doc, ("title",)).terms:
@@ -99,6 +109,7 @@ def classify(config: TopicsConfig, title: str, text: str, language: str = "", *,
     are decided by its probability, the rule's verdict being one of its features; the others by
     the rule and its score. `possible`: also return the hits of the possible band."""
     doc = Document.of(title, text, language, normalised=normalised)
+    config.lexicon.fill(doc)  # every alias group's hits at once, read from the memo
     out = []
     shared: dict[str, Any] = {"rules": {t.name: rule_result(t, doc) for t in config.topics}}
     # what the models of all topics read (judge.features): every topic's rule verdict, ...

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from monitor.matching import dedup, related, topics, wire
 from monitor.matching.lead import menu_last
-from monitor.matching.text import guess_language, search_form
+from monitor.matching.text import guess_language, joined_search_form, search_form
 from monitor.matching.topics import TopicsConfig
 from monitor.parsing.extract import ArticleText, choose, extract_article
 from monitor.workers import WorkerContext, task
@@ -49,7 +49,15 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
     search_title = search_form(title)
     if not body:
         return Analysis(language, search_title, "", None, (), None)
-    search_text = search_form(body)
+    # every paragraph is normalised once: the search text, the fingerprint and the related
+    # features are made of the paragraphs' search forms (the whole text again only when a
+    # joiner at a paragraph's edge makes the difference)
+    lines = dedup.paragraphs(body)
+    normed = {line: search_form(line) for line in lines}
+    forms = [normed[line] for line in lines]
+    search_text = joined_search_form(lines, forms)
+    if search_text is None:
+        search_text = search_form(body)
     story = menu_last(body)  # the topic stage reads the story's lead, not the site's menu
     hits = tuple(topics.classify(config, search_title,
                                  search_text if story is body else search_form(story), language,
@@ -57,9 +65,10 @@ def analyse(config: TopicsConfig, title: str, text: str | None, default_language
     passed = any(h.state == "match" for h in hits)  # related coverage: topic items only
     return Analysis(
         language=language, search_title=search_title, search_text=search_text,
-        agency=wire.agency_of(dedup.paragraphs(body)), topics=hits,
-        fingerprint=dedup.fingerprint(body),
-        related=related.features(title, body, language) if passed else None)
+        agency=wire.agency_of(lines), topics=hits,
+        fingerprint=dedup.fingerprint(body, normed=normed),
+        related=related.features(title, body, language, normalised=joined_search_form(
+            [title, *lines], [search_title, *forms])) if passed else None)
 
 
 @dataclass(frozen=True)
