@@ -46,6 +46,9 @@ _CANONICAL = re.compile(
 # printable (trafilatura keeps them) and practically never in news text: combining marks
 ZWNJ_PLACEHOLDERS = ("\u034f", "\u1dfa", "\U0001e8d6")
 _ZWNJ_IN_HTML = re.compile(r"\u200c|&zwnj;|&#0*8204;|&#x0*200c;", re.I)
+# substrings one of which every match above contains: a page with none of them (most pages
+# not in Persian) skips the case-blind scan, ~0.3 ms on a 60 KB page
+_ZWNJ_HINTS = ("\u200c", "nj;", "nJ;", "Nj;", "NJ;", "8204;", "200c;", "200C;")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,10 @@ def protect_zwnj(html: str) -> tuple[str, str]:
     """trafilatura's clean-up strips U+200C (and every other non-printable character), which
     every Persian compound needs: hand it the page with each ZWNJ, literal or as a character
     reference, turned into a printable placeholder that the page does not contain, and
-    `restore_zwnj` turns them back. Returns (page, placeholder)."""
+    `restore_zwnj` turns them back. Returns (page, placeholder); no placeholder for a page
+    without any."""
+    if not any(hint in html for hint in _ZWNJ_HINTS):
+        return html, ""
     mark = next((c for c in ZWNJ_PLACEHOLDERS if c not in html), "")
     return (_ZWNJ_IN_HTML.sub(mark, html) if mark else html), mark
 
