@@ -17,6 +17,10 @@ injected into every response (0, 100 and 500 ms). In the same run:
   and after each one; each run's throughput at zero latency is reported as a fraction of the
   mean of the two floors around it (the machine is shared, and its speed drifts by tens of
   per cent within minutes), then the median over the runs.
+* **default floor**: the same with `trafilatura.extract`'s DEFAULT options (no metadata; it
+  keeps comments, which on the heavy pages costs more than the pipeline's options), measured
+  next to each CPU floor: the monitor's CPU per article (all its processes) and throughput are
+  also given as ratios to it (`monitor_cpu_to_default_floor`, `..._fraction_of_default_floor`).
 
 Also: the peak memory of the monitor (PSS of the main process, its forkserver and workers,
 sampled from /proc once a second) during each run, and a pyinstrument profile of one more
@@ -30,13 +34,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import itertools
 import json
 import multiprocessing
+import os
 import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,22 +140,59 @@ def _extract(args: tuple[str, str]) -> bool:
     return trafilatura.extract(args[1], url=args[0], **TRAFILATURA_OPTIONS) is not None
 
 
-def floor_run(pages: list[tuple[str, str]], skip: frozenset[int]) -> tuple[float, float]:
+def _extract_default(args: tuple[str, str]) -> bool:
+    import trafilatura
+
+    return trafilatura.extract(args[1], url=args[0]) is not None
+
+
+def floor_run(pages: list[tuple[str, str]], skip: frozenset[int],
+              extract: Callable[[tuple[str, str]], bool] = _extract) -> tuple[float, float]:
     """(pages/s, CPU ms per page of the two extracting processes)."""
     with multiprocessing.get_context("forkserver").Pool(2) as pool:
-        pool.map(_extract, pages[:4])  # warm
+        pool.map(extract, pages[:4])  # warm
         with Sampler(skip) as sampler:
             t0 = time.monotonic()
-            pool.map(_extract, pages, chunksize=4)
+            pool.map(extract, pages, chunksize=4)
             wall = time.monotonic() - t0
         return len(pages) / wall, sum(sampler.child_cpu.values()) / len(pages) * 1000
 
 
-def _floor_into(rates: list[float], cpu_ms: list[float], pages: list[tuple[str, str]],
-                skip: frozenset[int]) -> None:
-    rate, cpu = floor_run(pages, skip)
-    rates.append(rate)
-    cpu_ms.append(cpu)
+@dataclass
+class Floors:
+    """Both floors, each measured before the first monitor run and after each one."""
+
+    rates: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    default_rates: list[float] = field(default_factory=list)
+    default_cpu_ms: list[float] = field(default_factory=list)
+
+    def measure(self, pages: list[tuple[str, str]], skip: frozenset[int]) -> None:
+        for rates, cpu_ms, extract in ((self.rates, self.cpu_ms, _extract),
+                                       (self.default_rates, self.default_cpu_ms,
+                                        _extract_default)):
+            rate, cpu = floor_run(pages, skip, extract)
+            rates.append(rate)
+            cpu_ms.append(cpu)
+
+    def figures(self, rates: list[float], cpu_ms: list[float]) -> dict[str, Any]:
+        """The floors, and each monitor run (`rates`, `cpu_ms` per article, all processes)
+        against the mean of the floors measured just before and after it."""
+        def around(values: list[float]) -> list[float]:
+            return [(before + after) / 2 for before, after in itertools.pairwise(values)]
+        return {
+            "cpu_floor_pages_per_s": summary(self.rates),
+            "cpu_floor_cpu_ms_per_page": summary(self.cpu_ms),
+            "monitor_fraction_of_floor": summary(
+                [m / f for m, f in zip(rates, around(self.rates), strict=False)]),
+            "default_floor_pages_per_s": summary(self.default_rates),
+            "default_floor_cpu_ms_per_page": summary(self.default_cpu_ms),
+            "monitor_fraction_of_default_floor": summary(
+                [m / f for m, f in zip(rates, around(self.default_rates), strict=False)]),
+            "monitor_cpu_ms_per_article": summary(cpu_ms),
+            "monitor_cpu_to_default_floor": summary(
+                [c / f for c, f in zip(cpu_ms, around(self.default_cpu_ms), strict=False)]),
+        }
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -192,7 +236,8 @@ def main() -> None:
     parser.add_argument("--out", default="e2e", help="results name (benchmarks/results/X.json)")
     args = parser.parse_args()
     result: dict[str, Any] = {"outlets": args.outlets, "articles_per_outlet": args.articles,
-                              "pages": args.pages, "latencies": {}}
+                              "pages": args.pages, "latencies": {},
+                              "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     profile = ""
     for latency in [float(x) for x in args.latencies.split(",")]:
         with make_simulator(args, latency) as sim:
@@ -200,13 +245,12 @@ def main() -> None:
             fm, naive, peaks = [], [], []
             cpu: dict[str, list[float]] = {}
             counts = {}
-            floor: list[float] = []
-            floor_cpu: list[float] = []
+            floors = Floors()
             pages = [(url, decode_document(body, "text/html")[0])
                      for url, body in sim.article_pages()]
             skip = frozenset({sim.pid()})
-            if latency == 0:  # the floor before the first run and after each: noise drifts
-                _floor_into(floor, floor_cpu, pages, skip)
+            if latency == 0:  # the floors before the first run and after each: noise drifts
+                floors.measure(pages, skip)
             for _ in range(args.repeats):
                 run = monitor_run(sim)
                 fm.append(run.articles / run.wall)
@@ -219,19 +263,14 @@ def main() -> None:
                 naive.append(n / wall)
                 counts["naive"] = n
                 if latency == 0:
-                    _floor_into(floor, floor_cpu, pages, skip)
+                    floors.measure(pages, skip)
             if latency == 0:  # one more run, profiled (not counted: the profiler slows it)
                 profile = monitor_run(sim, profile=True).profile
                 result["page_bytes_median"] = int(statistics.median(len(b) for _, b in
                                                                     sim.article_pages()))
-                result["cpu_floor_pages_per_s"] = summary(floor)
-                result["cpu_floor_cpu_ms_per_page"] = summary(floor_cpu)
-                # each run against the mean of the floors measured just before and after it
-                result["monitor_fraction_of_floor"] = summary(
-                    [m / ((before + after) / 2)
-                     for m, before, after in zip(fm, floor, floor[1:], strict=False)])
-                result["monitor_cpu_ms_per_article"] = summary(
-                    [a + b for a, b in zip(cpu["main"], cpu["workers"], strict=True)])
+                result.update(floors.figures(
+                    fm, [a + b for a, b in zip(cpu["main"], cpu["workers"], strict=True)]))
+                result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         key = f"{int(latency * 1000)}ms"
         result["latencies"][key] = {
             "articles": counts,

@@ -1,6 +1,8 @@
 """`make bench`: every benchmark, each in its own process, results in benchmarks/results/.
 
-    extraction      worker-pool extraction throughput vs in-process, heavy pages (pages/s)
+    extraction      worker-pool extraction throughput vs in-process, heavy pages (pages/s),
+                    and CPU per page against trafilatura.extract with default options; again
+                    without metadata (an entry that gives title, date, author), heavy and demo
     analysis_cost   text analysis (topics with the model) per article, heavy pages (ms)
     shingles        dedup precision/recall per shingle kind on the labelled set
     related         rewrites and related links (same event, fa<->en) per kind, cost per item
@@ -35,6 +37,9 @@ import sys
 FULL = bool(os.environ.get("BENCH_FULL"))
 STEPS = [
     ["benchmarks.extraction"],
+    ["benchmarks.extraction", "--fields", "none", "--out", "extraction_heavy_none"],
+    ["benchmarks.extraction", "--pages", "demo", "--fields", "none", "--out",
+     "extraction_demo_none"],
     ["benchmarks.analysis_cost"],
     ["benchmarks.shingles"],
     ["benchmarks.related"],

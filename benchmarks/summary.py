@@ -45,7 +45,40 @@ def _e2e(e2e: dict[str, Any], title: str) -> list[str]:
                       f"**{_mmm(e2e['monitor_fraction_of_floor'])}** of it (each run against "
                       f"the mean of the floors measured before and after it); it spends "
                       f"{e2e['monitor_cpu_ms_per_article']['median']} CPU ms per article.", ""]
+    if "default_floor_pages_per_s" in e2e:
+        lines += [f"Default floor (trafilatura.extract with its default options, no metadata, "
+                  f"measured next to it): {_mmm(e2e['default_floor_pages_per_s'], ' pages/s')}, "
+                  f"{e2e['default_floor_cpu_ms_per_page']['median']} CPU ms per page; the "
+                  f"monitor's CPU per article is {_mmm(e2e['monitor_cpu_to_default_floor'])} "
+                  f"times it and its throughput "
+                  f"{_mmm(e2e['monitor_fraction_of_default_floor'])} of it.", ""]
     return lines
+
+
+def _metadata() -> list[str]:
+    """Main's code (`before`) and metadata-only-when-needed (`after`), alternately in one
+    session: results/e2e_cmp{,2}_{heavy,demo}_{before,after}.json."""
+    lines = ["## Metadata only when the entry lacks it (issue 19), CPU ms per article", "",
+             "`python -m benchmarks.e2e --repeats 1 --latencies 0 --pages KIND` on main's code "
+             "and on the change, one after the other; the default floor is trafilatura.extract "
+             "with its default options, measured in each run.", "",
+             "| pages | run | load before | main | workers | all | default floor | ratio | "
+             "fraction of its throughput |", "|---|---|---|---|---|---|---|---|---|"]
+    for kind in ("heavy", "demo"):
+        for session in ("e2e_cmp", "e2e_cmp2"):
+            for side in ("before", "after"):
+                r = _load(f"{session}_{kind}_{side}")
+                if not r:
+                    continue
+                cpu = r["latencies"]["0ms"]["cpu_ms_per_article"]
+                lines.append(
+                    f"| {kind} | {side} ({session}) | {r['loadavg_before'][0]} | "
+                    f"{cpu['main']['median']} | {cpu['workers']['median']} | "
+                    f"{r['monitor_cpu_ms_per_article']['median']} | "
+                    f"{r['default_floor_cpu_ms_per_page']['median']} | "
+                    f"**{r['monitor_cpu_to_default_floor']['median']}** | "
+                    f"{r['monitor_fraction_of_default_floor']['median']} |")
+    return [*lines, ""] if len(lines) > 6 else []
 
 
 def _nodelay(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -200,6 +233,7 @@ def main() -> None:
         e2e = _load(name)
         if e2e:
             lines += _e2e(e2e, title)
+    lines += _metadata()
     memory = _load("memory")
     if memory:
         last, first = memory["after_last_round"], memory["after_first_round"]
@@ -218,6 +252,17 @@ def main() -> None:
                   f"{_mmm(extraction['pool_1_worker'])}; pool of 2 "
                   f"{_mmm(extraction['pool_2_workers'])}; ratio 2 workers to in-process "
                   f"{extraction['ratio_pool_2_to_baseline']}.", ""]
+    for kind in ("heavy", "demo"):
+        for fields in ("all", "none"):
+            ex = _load(f"extraction_{kind}_{fields}")
+            if ex:
+                lines += [f"- {kind} pages, metadata for {fields}: extraction "
+                          f"{_mmm(ex['in_process_cpu_ms_per_page'])} CPU ms per page in "
+                          f"process, trafilatura.extract with default options "
+                          f"{_mmm(ex['default_floor_cpu_ms_per_page'])}: ratio "
+                          f"**{ex['ratio_cpu_to_default_floor']}** (load "
+                          f"{ex['loadavg_before'][0]})."]
+    lines.append("")
     steady = _load("steady_state")
     if steady:
         lines += ["## Steady state, 1000 sources (one cycle)", "",

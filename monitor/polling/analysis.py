@@ -23,7 +23,7 @@ from monitor.matching import dedup, related, topics, wire
 from monitor.matching.lead import menu_last
 from monitor.matching.text import guess_language, joined_search_form, search_form
 from monitor.matching.topics import TopicsConfig
-from monitor.parsing.extract import ArticleText, choose, extract_article
+from monitor.parsing.extract import PAGE_FIELDS, ArticleText, choose, extract_article
 from monitor.workers import WorkerContext, task
 from storage.records import Fingerprint, RelatedFeatures, TopicHit
 
@@ -84,10 +84,13 @@ class AnalysedArticle:
 
 @task("article")
 def article_task(config: TopicsConfig, html: str, url: str, entry_title: str, feed_text: str,
-                 default_language: str, page_title_first: bool = False) -> AnalysedArticle:
+                 default_language: str, page_title_first: bool = False,
+                 fields: tuple[str, ...] = PAGE_FIELDS) -> AnalysedArticle:
     """Extract the page, choose the item's title and text, analyse them: one round trip per
-    article, and the extracted text never crosses the pipe twice."""
-    article = choose(entry_title, feed_text, extract_article(html, url),
+    article, and the extracted text never crosses the pipe twice. `fields`: what the caller
+    needs from the page's metadata (`extract.PAGE_FIELDS`; the title whenever it may be
+    chosen, see `articles.page_article`)."""
+    article = choose(entry_title, feed_text, extract_article(html, url, fields, entry_title),
                      page_title_first=page_title_first)
     try:
         analysis = analyse(config, article.title, article.text or None, default_language)

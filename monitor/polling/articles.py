@@ -21,7 +21,7 @@ from monitor.fetching.urlcheck import redact_url
 from monitor.fetching.urls import absolutize, canonical_url
 from monitor.matching.text import clean_stored, one_line
 from monitor.parsing.dates import plausible
-from monitor.parsing.extract import choose, precheck
+from monitor.parsing.extract import PAGE_FIELDS, choose, precheck
 from monitor.parsing.feeds import Entry
 from monitor.polling.analysis import AnalysedArticle, Analysis, topics_context
 from monitor.workers import WorkerPool
@@ -84,13 +84,25 @@ def _feed_text(entry: Entry) -> str:
     return entry.content if len(entry.content) >= len(entry.summary) else entry.summary
 
 
+def missing_fields(entry: Entry) -> tuple[str, ...]:
+    """What the page's metadata must give because the feed entry does not (`PAGE_FIELDS`)."""
+    have = {"title": bool(entry.title.strip()), "author": bool(entry.author),
+            "published": entry.published is not None}
+    return tuple(name for name in PAGE_FIELDS if not have[name])
+
+
 async def page_article(pool: WorkerPool, settings: Settings, html: str, url: str,
                        entry_title: str, feed_text: str, default_language: str,
-                       page_title_first: bool = False) -> AnalysedArticle:
+                       page_title_first: bool = False,
+                       fields: tuple[str, ...] = ()) -> AnalysedArticle:
     """The one article path from a decoded page (polling, revisits and re-extraction alike):
     the caps, then extraction, the choice of text and its analysis in one worker task. A page
     over the caps, a timeout or a failed worker falls back to the feed's text (analysis None:
-    the caller analyses that text)."""
+    the caller analyses that text). `fields`: what the caller needs of the page's metadata
+    besides the title, which is wanted whenever it may be chosen (`page_title_first`, or no
+    `entry_title`); with none of them wanted the worker skips trafilatura's metadata search."""
+    if (page_title_first or not entry_title.strip()) and "title" not in fields:
+        fields = ("title", *fields)
     ex = settings.extraction
     too_big = precheck(html, ex.max_html_bytes, ex.max_elements)
     if too_big:
@@ -98,7 +110,7 @@ async def page_article(pool: WorkerPool, settings: Settings, html: str, url: str
     try:
         result: AnalysedArticle = await pool.run(
             "article", html, url, entry_title, feed_text, default_language, page_title_first,
-            timeout=ex.timeout, context=topics_context(settings.topics))
+            fields, timeout=ex.timeout, context=topics_context(settings.topics))
     except WorkerTimeout as exc:
         failure, status = f"extraction timed out: {exc}", "timeout"
     except WorkerError as exc:
@@ -130,7 +142,7 @@ async def fetch_article(fetcher: Fetcher, pool: WorkerPool, settings: Settings,
     if settings.database.raw_html_retention > 0:
         raw = RawPage(page.final_url, now, page.content_type or None, encoding, page.body)
     analysed = await page_article(pool, settings, html, page.final_url, entry.title, feed_text,
-                                  default_language)
+                                  default_language, fields=missing_fields(entry))
     return _result(entry, analysed, page.final_url, now, fetch_log, raw)
 
 
