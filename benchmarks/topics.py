@@ -84,7 +84,8 @@ def table(counts: Counts) -> list[dict[str, object]]:
 
 def run_stage(config: TopicsConfig, items: list[Item], stage: str, k: int,
               cache: dict[tuple[str, bool], dict[str, judge.Features]],
-              train_extra: list[Item]) -> tuple[Counts, Counter[str]]:
+              train_extra: list[Item], chosen: list[dict[str, tuple[float, float]]] | None = None,
+              ) -> tuple[Counts, Counter[str]]:
     counts: Counts = {}
     misses: Counter[str] = Counter()
     if stage == "rules":
@@ -94,7 +95,11 @@ def run_stage(config: TopicsConfig, items: list[Item], stage: str, k: int,
     for fold in range(k):
         train = [it for it, f in zip(items, fold_of, strict=True) if f != fold and not it.ambiguous]
         test = [it for it, f in zip(items, fold_of, strict=True) if f == fold]
-        models = topic_model.train_all(config, train + train_extra, stage == "combined", cache)
+        picked: dict[str, tuple[float, float]] = {}
+        models = topic_model.train_all(config, train + train_extra, stage == "combined", cache,
+                                       chosen=picked)
+        if chosen is not None:
+            chosen.append(picked)
         score_items(replace(config, models=tuple(models.items())), test, counts, misses)
     return counts, misses
 
@@ -144,11 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     stages = ["rules", "model", "combined"] if args.stage == "all" else [args.stage]
     for stage in stages:
         start = time.perf_counter()
-        counts, misses = run_stage(config, items, stage, args.folds, cache, own_train)
+        chosen: list[dict[str, tuple[float, float]]] = []
+        counts, misses = run_stage(config, items, stage, args.folds, cache, own_train, chosen)
         rows = table(counts)
         print_rows(f"stage {stage}" + (" (cross-validated)" if stage != "rules" else ""),
                    rows, misses)
-        results[stage] = {"rows": rows, "gate": dict(misses),
+        if chosen:
+            print(f"  chosen in the training folds (step, class weight power): {chosen}")
+        results[stage] = {"rows": rows, "gate": dict(misses), "chosen": chosen,
                           "seconds": round(time.perf_counter() - start, 1)}
     if args.own:
         real = [it for it in items if not it.ambiguous]

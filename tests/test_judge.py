@@ -133,6 +133,25 @@ def test_model_decides_with_accept_and_possible_and_explains(tmp_path: Path) -> 
     assert ruled.probability is None and ruled.reason.endswith("rule score 4")
 
 
+def test_an_item_that_fails_the_where_clause_is_at_most_possible(tmp_path: Path) -> None:
+    """The clause of `context` aliases alone (is the story about Iran at all) binds the model
+    as the rule's exclusions do: the text's words cannot make a story set elsewhere a match."""
+    keys = 'rule = "@places AND @people AND @leaving"\ncontext = ["places"]'
+    path = tmp_path / "topics.toml"
+    path.write_text(TOPICS.format(extra="", keys="").replace(
+        'rule = "@people AND @leaving"', keys), "utf-8")
+    problems: list[str] = []
+    cfg = load_topics(path, problems)
+    assert problems == [] and cfg.topics[0].where_clauses == frozenset({0})
+    w = replace(weights_for({"t asylum": 6.0, "t envoy": 3.0}), rules=True)
+    model = replace(cfg, models=(("defections", w),))
+    (elsewhere,) = topics.classify(model, "Envoy seeks asylum", "In a letter.", "en",
+                                   possible=True)
+    assert elsewhere.state == "possible"
+    (home,) = topics.classify(model, "Envoy seeks asylum", "He left Tehran.", "en")
+    assert home.state == "match"
+
+
 def test_rule_only_topics_have_a_possible_band_one_below_the_threshold(tmp_path: Path) -> None:
     cfg = config_of(tmp_path)
     # one spelling of each group in the text: score 2, threshold 3
