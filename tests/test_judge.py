@@ -312,3 +312,43 @@ def test_evaluation_scores_a_small_invented_set(tmp_path: Path,
     by = {(r["topic"], r["language"]): r for r in result["rules"]["rows"]}
     assert by[("defections", "en")]["tp"] == 1 and by[("defections", "en")]["fp"] == 0
     assert "3 items" not in capsys.readouterr().out  # 4 items, 1 ambiguous left out
+
+
+def test_training_is_deterministic_and_chooses_from_its_grid() -> None:
+    """The same items give the same weights file, the inner choice included."""
+    cfg = load_topics(REPO / "config" / "topics.toml", [])
+    items = topic_model.load_own(REPO / "tests" / "data" / "topics_dev.json")[:60]
+    picked: dict[str, tuple[float, float]] = {}
+    first = judge.dump(topic_model.train_all(cfg, items, True, chosen=picked))
+    again = judge.dump(topic_model.train_all(cfg, items, True))
+    assert first == again
+    assert set(picked) == set(cfg.names())
+    assert all(rate in topic_model.RATES and power in topic_model.POWERS
+               for rate, power in picked.values())
+
+
+DEV = next((d for d in (REPO.parent / "shared" / "relevance-dev",  # a checkout, a worktree
+                        REPO.parent.parent / "shared" / "relevance-dev") if d.is_dir()),
+           REPO.parent / "shared" / "relevance-dev")
+
+
+@pytest.mark.skipif(not (DEV / "en.jsonl").is_file(), reason="the development set is absent")
+def test_no_development_text_is_copied_into_the_repository() -> None:
+    """No run of 12 words of a real item (title or text, in search form) stands in a text file
+    of the repository."""
+    from monitor.matching.text import search_form
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = search_form(text).split()
+        return {tuple(words[i:i + 12]) for i in range(len(words) - 11)}
+
+    dev: set[tuple[str, ...]] = set()
+    for name in ("en.jsonl", "fa.jsonl"):
+        for line in (DEV / name).read_text("utf-8").splitlines():
+            r = json.loads(line)
+            dev |= runs(r["title"] or "") | runs(r["text"] or "")
+    for path in REPO.rglob("*"):
+        if (".venv" in path.parts or ".git" in path.parts or not path.is_file()
+                or path.suffix not in {".py", ".md", ".toml", ".json", ".txt", ".cfg"}):
+            continue
+        assert not runs(path.read_text("utf-8", errors="replace")) & dev, path
