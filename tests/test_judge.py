@@ -192,9 +192,11 @@ def test_an_edited_rule_takes_effect_without_retraining(tmp_path: Path) -> None:
 
 
 def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
-    """Both stages on the written test and hold-out sets. Measured (round 2): defections
-    P 0.945 R 0.956, protests P 0.954 R 0.943 (round 1: 0.94/0.91 and 0.94/0.93); per language
-    English defections R 0.93 and protests R 0.93, Persian defections P 0.92 stay under 0.95.
+    """Both stages on the written test and hold-out sets. Measured (round 3, issue 15: step and
+    class weighting chosen by inner cross-validation): protests P 0.976 R 0.920 (English
+    1.000/0.909, Persian 0.953/0.932), defections English 1.000/0.933, Persian 0.978/0.978;
+    round 2: defections P 0.945 R 0.956, protests P 0.954 R 0.943. Protests recall fell by one
+    written item per language for fewer false alerts on real news (benchmarks/results/topics.json).
     This guards the measured floor."""
     cfg = load_topics(REPO / "config" / "topics.toml", [])
     items = [it for name in ("topics_test.json", "topics_holdout.json")
@@ -206,7 +208,7 @@ def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
             tp += topic in got and topic in it.labels
             fp += topic in got and topic not in it.labels
             fn += topic not in got and topic in it.labels
-        assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.93, (topic, tp, fp, fn)
+        assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.92, (topic, tp, fp, fn)
 
 
 # -- reasons, storage, alerts --------------------------------------------------------------------
