@@ -4,7 +4,11 @@
 
 Training is logistic regression by AdaGrad over binary hashed features, with L2 shrinkage,
 a fixed number of epochs and a seeded order: the same data gives the same weights. Positives
-are weighted up to balance each topic's classes.
+are weighted up to balance each topic's classes (fully, or by a square root: `POWERS`). The step
+size (with AdaGrad and a fixed number of epochs, the strength of the regularisation: a smaller
+step keeps weights small) and the class weighting are chosen per topic by an inner
+cross-validation on the training items alone (`choose`: the F1 of the decisions the pipeline
+would take), so that the evaluation's folds stay nested.
 """
 
 from __future__ import annotations
@@ -25,10 +29,13 @@ from monitor.matching import judge
 from monitor.matching.lead import menu_last
 from monitor.matching.rules import Document
 from monitor.matching.text import search_form
-from monitor.matching.topics import TopicsConfig, rule_result
+from monitor.matching.topics import Topic, TopicsConfig, decide, rule_result
 
 EPOCHS = 12
-RATE = 0.05
+RATE = 0.05  # the step when no choice is made (`grid=False`)
+RATES = (0.01, 0.05)  # the steps `choose` chooses among
+POWERS = (1.0, 0.5)  # ... and the class weightings: positives up by (negatives/positives)**power
+INNER = 3  # folds of the inner cross-validation
 L2 = 1e-4
 SEED = 15
 OWN = "own"  # the written set's group in `balance`
@@ -133,7 +140,7 @@ def item_features(config: TopicsConfig, item: Item, with_rules: bool) -> dict[st
     return out
 
 
-def balance(rows: list[tuple[str, bool]]) -> list[float]:
+def balance(rows: list[tuple[str, bool]], power: float = 1.0) -> list[float]:
     """A weight per row (its group, positive or not): within each group (a language of the
     real set, the written set) positives are weighted up to balance the classes, and the
     written set as a whole weighs `OWN_SHARE` of the real set, so that neither swamps the other
@@ -142,7 +149,7 @@ def balance(rows: list[tuple[str, bool]]) -> list[float]:
     out = []
     for group, y in rows:
         negatives, positives = count[(group, False)], count[(group, True)]
-        up = negatives / max(1, positives)
+        up = (negatives / max(1, positives)) ** power
         out.append(up if y else 1.0)
     total = {g: sum(w for (gg, _), w in zip(rows, out, strict=True) if gg == g)
              for g, _ in count}
@@ -152,7 +159,7 @@ def balance(rows: list[tuple[str, bool]]) -> list[float]:
 
 
 def train(rows: list[tuple[judge.Features, bool]], with_rules: bool,
-          weights: list[float] | None = None) -> judge.Weights:
+          weights: list[float] | None = None, rate: float = RATE) -> judge.Weights:
     """Logistic regression by AdaGrad on binary features, each row weighted (`balance`);
     deterministic."""
     table = [0.0] * judge.SIZE
@@ -172,25 +179,81 @@ def train(rows: list[tuple[judge.Features, bool]], with_rules: bool,
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
             g = (p - (1.0 if y else 0.0)) * weights[i]
             bias_sq += g * g
-            bias -= RATE * g / math.sqrt(bias_sq)
+            bias -= rate * g / math.sqrt(bias_sq)
             for h in feats:
                 gh = g + L2 * table[h]
                 squares[h] += gh * gh
-                table[h] -= RATE * gh / math.sqrt(squares[h])
+                table[h] -= rate * gh / math.sqrt(squares[h])
     return judge.Weights(bias, array("f", table), with_rules)
 
 
 def train_all(config: TopicsConfig, items: list[Item], with_rules: bool,
               cache: dict[tuple[str, bool], dict[str, judge.Features]] | None = None,
+              grid: bool = True, chosen: dict[str, tuple[float, float]] | None = None,
               ) -> dict[str, judge.Weights]:
+    """One model per topic; its step and class weighting chosen by `choose` (`grid`; recorded
+    in `chosen`), or `RATE` and fully balanced classes."""
     feats = [_cached(config, it, with_rules, cache) for it in items]
     groups = [OWN if it.source.startswith("topics_") else it.language for it in items]
+    inner = folds(items, INNER) if grid else []
     out = {}
     for t in config.topics:
         labels = [t.name in it.labels for it in items]
         rows = [(f[t.name], y) for f, y in zip(feats, labels, strict=True)]
-        out[t.name] = train(rows, with_rules, balance(list(zip(groups, labels, strict=True))))
+        pairs = list(zip(groups, labels, strict=True))
+        rate, power = RATE, 1.0
+        if inner:
+            flags = [_flags(t, it) if with_rules else (False, False) for it in items]
+            rate, power = choose(t, rows, pairs, flags, inner, with_rules)
+        if chosen is not None:
+            chosen[t.name] = (rate, power)
+        out[t.name] = train(rows, with_rules, balance(pairs, power), rate)
     return out
+
+
+def choose(topic: Topic, rows: list[tuple[judge.Features, bool]], pairs: list[tuple[str, bool]],
+           flags: list[tuple[bool, bool]], fold_of: list[int],
+           with_rules: bool) -> tuple[float, float]:
+    """The step (`RATES`) and class weighting (`POWERS`) whose models, trained on all inner
+    folds but one, decide the held-out items best: the sum over groups (each language, the
+    written set) of the F1 of the decisions `topics.decide` takes at the topic's thresholds.
+    Ties go to the first in the grid (the smaller step, full balance)."""
+    best: tuple[float, float, float] | None = None
+    for rate in RATES:
+        for power in POWERS:
+            weights = balance(pairs, power)
+            counts: dict[str, Counter[str]] = defaultdict(Counter)
+            for fold in sorted(set(fold_of)):
+                keep = [i for i, f in enumerate(fold_of) if f != fold]
+                model = train([rows[i] for i in keep], with_rules, [weights[i] for i in keep],
+                              rate)
+                for i in (i for i, f in enumerate(fold_of) if f == fold):
+                    logit = model.bias + sum(model.table[h] for h in rows[i][0])
+                    p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+                    got = decide(topic, flags[i][0], p, flags[i][1]) == "match"
+                    c, want = counts[pairs[i][0]], rows[i][1]
+                    c["tp"] += got and want
+                    c["miss"] += got != want
+            value = sum(2 * c["tp"] / max(1, 2 * c["tp"] + c["miss"]) for c in counts.values())
+            if best is None or value > best[0]:
+                best = (value, rate, power)
+    assert best is not None
+    return best[1], best[2]
+
+
+_FLAGS: dict[tuple[str, str, str], tuple[bool, bool]] = {}
+
+
+def _flags(topic: Topic, item: Item) -> tuple[bool, bool]:
+    """Whether the topic's rule hits the item, and whether an exclusion or the where clause
+    removes it (as topics.judge_topic reads them)."""
+    key = (topic.name, topic.source, item.id)
+    if key not in _FLAGS:
+        r = rule_result(topic, document(item))
+        _FLAGS[key] = (r.matched and r.score >= r.threshold, any(
+            not holds and (name.startswith("not ") or i in topic.where_clauses)
+            for i, (name, holds) in enumerate(r.clauses)))
+    return _FLAGS[key]
 
 
 def _cached(config: TopicsConfig, item: Item, with_rules: bool,

@@ -12,8 +12,11 @@ Stages (`--stage`): `rules` (the rules alone, as shipped before the model), `mod
 over text features alone), `combined` (the model with the rule-side features: what ships), or
 `all` (the three, an ablation). The model's figures are by k-fold cross-validation (`--folds`,
 stratified by language and labels, a story's items kept in one fold): the model judging an
-item never saw it. `--own` also scores the project's written sets (tests/data) with the model
-trained on the real set and the written dev set. Results go to benchmarks/results/topics.json.
+item never saw it; what the training chooses by inner cross-validation (step, class weighting)
+is chosen again inside each training fold, and printed. `--errors` prints the ids of the
+misclassified items (their texts stay in the data folder; the JSON keeps only the counts).
+`--own` also scores the project's written sets (tests/data) with the model trained on the real
+set and the written dev set. Results go to benchmarks/results/topics.json.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ def score_items(config: TopicsConfig, items: list[Item], counts: Counts,
                 c["fn"] += want and t not in got
                 c["possible"] += t in maybe
                 c["possible_pos"] += want and t in maybe
+            if want != (t in got):  # the item's id (no text), for --errors
+                misses[f"wrong|{t}|{'missed' if want else 'false'}|{it.id}"] = 1
         if it.labels:
             misses[f"positives|{it.language}"] += 1
             if gate.check(it.title, it.text, it.language) is None:
@@ -84,7 +89,8 @@ def table(counts: Counts) -> list[dict[str, object]]:
 
 def run_stage(config: TopicsConfig, items: list[Item], stage: str, k: int,
               cache: dict[tuple[str, bool], dict[str, judge.Features]],
-              train_extra: list[Item]) -> tuple[Counts, Counter[str]]:
+              train_extra: list[Item], chosen: list[dict[str, tuple[float, float]]] | None = None,
+              ) -> tuple[Counts, Counter[str]]:
     counts: Counts = {}
     misses: Counter[str] = Counter()
     if stage == "rules":
@@ -94,7 +100,11 @@ def run_stage(config: TopicsConfig, items: list[Item], stage: str, k: int,
     for fold in range(k):
         train = [it for it, f in zip(items, fold_of, strict=True) if f != fold and not it.ambiguous]
         test = [it for it, f in zip(items, fold_of, strict=True) if f == fold]
-        models = topic_model.train_all(config, train + train_extra, stage == "combined", cache)
+        picked: dict[str, tuple[float, float]] = {}
+        models = topic_model.train_all(config, train + train_extra, stage == "combined", cache,
+                                       chosen=picked)
+        if chosen is not None:
+            chosen.append(picked)
         score_items(replace(config, models=tuple(models.items())), test, counts, misses)
     return counts, misses
 
@@ -131,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--own", action="store_true", help="also score the written sets (tests/data)")
     ap.add_argument("--out", type=Path, default=RESULTS / "topics.json")
+    ap.add_argument("--errors", action="store_true",
+                    help="also print the ids of the misclassified items, per topic")
     args = ap.parse_args(argv)
     loaded = topic_model.load_inputs(args.data, args.topics, "benchmarks.topics")
     if loaded is None:
@@ -144,11 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     stages = ["rules", "model", "combined"] if args.stage == "all" else [args.stage]
     for stage in stages:
         start = time.perf_counter()
-        counts, misses = run_stage(config, items, stage, args.folds, cache, own_train)
+        chosen: list[dict[str, tuple[float, float]]] = []
+        counts, misses = run_stage(config, items, stage, args.folds, cache, own_train, chosen)
         rows = table(counts)
         print_rows(f"stage {stage}" + (" (cross-validated)" if stage != "rules" else ""),
                    rows, misses)
-        results[stage] = {"rows": rows, "gate": dict(misses),
+        if chosen:
+            print(f"  chosen in the training folds (step, class weight power): {chosen}")
+        wrong = sorted(k for k in misses if k.startswith("wrong|"))
+        if args.errors:
+            for key in wrong:
+                print("  " + key.replace("|", " ", 3).removeprefix("wrong "))
+        results[stage] = {"rows": rows, "chosen": chosen,
+                          "gate": {k: v for k, v in misses.items() if not k.startswith("wrong|")},
+                          "errors": {kind: sum(1 for k in wrong if k.split("|")[2] == kind)
+                                     for kind in ("false", "missed")},
                           "seconds": round(time.perf_counter() - start, 1)}
     if args.own:
         real = [it for it in items if not it.ambiguous]

@@ -30,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     items, config = [it for it in loaded[0] if not it.ambiguous], loaded[1]
     items += topic_model.load_own(REPO / "tests" / "data" / "topics_dev.json")
-    models = topic_model.train_all(config, items, True)
+    chosen: dict[str, tuple[float, float]] = {}
+    models = topic_model.train_all(config, items, True, chosen=chosen)
     blob = judge.dump(models)
     args.out.write_bytes(blob)
+    settings = ", ".join(f"{name} step {rate} class weight power {power}"
+                         for name, (rate, power) in sorted(chosen.items()))
     print(f"{len(items)} items, topics {', '.join(sorted(models))}: {len(blob):,} bytes "
-          f"written to {args.out}")
+          f"written to {args.out}; chosen by inner cross-validation: {settings}")
     return 0
 
 

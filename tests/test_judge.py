@@ -133,6 +133,25 @@ def test_model_decides_with_accept_and_possible_and_explains(tmp_path: Path) -> 
     assert ruled.probability is None and ruled.reason.endswith("rule score 4")
 
 
+def test_an_item_that_fails_the_where_clause_is_at_most_possible(tmp_path: Path) -> None:
+    """The clause of `context` aliases alone (is the story about Iran at all) binds the model
+    as the rule's exclusions do: the text's words cannot make a story set elsewhere a match."""
+    keys = 'rule = "@places AND @people AND @leaving"\ncontext = ["places"]'
+    path = tmp_path / "topics.toml"
+    path.write_text(TOPICS.format(extra="", keys="").replace(
+        'rule = "@people AND @leaving"', keys), "utf-8")
+    problems: list[str] = []
+    cfg = load_topics(path, problems)
+    assert problems == [] and cfg.topics[0].where_clauses == frozenset({0})
+    w = replace(weights_for({"t asylum": 6.0, "t envoy": 3.0}), rules=True)
+    model = replace(cfg, models=(("defections", w),))
+    (elsewhere,) = topics.classify(model, "Envoy seeks asylum", "In a letter.", "en",
+                                   possible=True)
+    assert elsewhere.state == "possible"
+    (home,) = topics.classify(model, "Envoy seeks asylum", "He left Tehran.", "en")
+    assert home.state == "match"
+
+
 def test_rule_only_topics_have_a_possible_band_one_below_the_threshold(tmp_path: Path) -> None:
     cfg = config_of(tmp_path)
     # one spelling of each group in the text: score 2, threshold 3
@@ -173,9 +192,11 @@ def test_an_edited_rule_takes_effect_without_retraining(tmp_path: Path) -> None:
 
 
 def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
-    """Both stages on the written test and hold-out sets. Measured (round 2): defections
-    P 0.945 R 0.956, protests P 0.954 R 0.943 (round 1: 0.94/0.91 and 0.94/0.93); per language
-    English defections R 0.93 and protests R 0.93, Persian defections P 0.92 stay under 0.95.
+    """Both stages on the written test and hold-out sets. Measured (round 3, issue 15: step and
+    class weighting chosen by inner cross-validation): protests P 0.976 R 0.920 (English
+    1.000/0.909, Persian 0.953/0.932), defections English 1.000/0.933, Persian 0.978/0.978;
+    round 2: defections P 0.945 R 0.956, protests P 0.954 R 0.943. Protests recall fell by one
+    written item per language for fewer false alerts on real news (benchmarks/results/topics.json).
     This guards the measured floor."""
     cfg = load_topics(REPO / "config" / "topics.toml", [])
     items = [it for name in ("topics_test.json", "topics_holdout.json")
@@ -187,7 +208,7 @@ def test_shipped_topics_on_the_written_sets_hold_their_measured_floor() -> None:
             tp += topic in got and topic in it.labels
             fp += topic in got and topic not in it.labels
             fn += topic not in got and topic in it.labels
-        assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.93, (topic, tp, fp, fn)
+        assert tp / (tp + fp) >= 0.93 and tp / (tp + fn) >= 0.92, (topic, tp, fp, fn)
 
 
 # -- reasons, storage, alerts --------------------------------------------------------------------
@@ -293,3 +314,43 @@ def test_evaluation_scores_a_small_invented_set(tmp_path: Path,
     by = {(r["topic"], r["language"]): r for r in result["rules"]["rows"]}
     assert by[("defections", "en")]["tp"] == 1 and by[("defections", "en")]["fp"] == 0
     assert "3 items" not in capsys.readouterr().out  # 4 items, 1 ambiguous left out
+
+
+def test_training_is_deterministic_and_chooses_from_its_grid() -> None:
+    """The same items give the same weights file, the inner choice included."""
+    cfg = load_topics(REPO / "config" / "topics.toml", [])
+    items = topic_model.load_own(REPO / "tests" / "data" / "topics_dev.json")[:60]
+    picked: dict[str, tuple[float, float]] = {}
+    first = judge.dump(topic_model.train_all(cfg, items, True, chosen=picked))
+    again = judge.dump(topic_model.train_all(cfg, items, True))
+    assert first == again
+    assert set(picked) == set(cfg.names())
+    assert all(rate in topic_model.RATES and power in topic_model.POWERS
+               for rate, power in picked.values())
+
+
+DEV = next((d for d in (REPO.parent / "shared" / "relevance-dev",  # a checkout, a worktree
+                        REPO.parent.parent / "shared" / "relevance-dev") if d.is_dir()),
+           REPO.parent / "shared" / "relevance-dev")
+
+
+@pytest.mark.skipif(not (DEV / "en.jsonl").is_file(), reason="the development set is absent")
+def test_no_development_text_is_copied_into_the_repository() -> None:
+    """No run of 12 words of a real item (title or text, in search form) stands in a text file
+    of the repository."""
+    from monitor.matching.text import search_form
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = search_form(text).split()
+        return {tuple(words[i:i + 12]) for i in range(len(words) - 11)}
+
+    dev: set[tuple[str, ...]] = set()
+    for name in ("en.jsonl", "fa.jsonl"):
+        for line in (DEV / name).read_text("utf-8").splitlines():
+            r = json.loads(line)
+            dev |= runs(r["title"] or "") | runs(r["text"] or "")
+    for path in REPO.rglob("*"):
+        if (".venv" in path.parts or ".git" in path.parts or not path.is_file()
+                or path.suffix not in {".py", ".md", ".toml", ".json", ".txt", ".cfg"}):
+            continue
+        assert not runs(path.read_text("utf-8", errors="replace")) & dev, path

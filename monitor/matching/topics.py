@@ -54,6 +54,17 @@ class Topic:
         return tuple(leaf for leaf, negated in _leaves(self.rule)
                      if not negated and getattr(leaf, "label", "") not in self.context)
 
+    @cached_property
+    def where_clauses(self) -> frozenset[int]:
+        """The top-level clauses made of `context` aliases alone (and lang:): the story is
+        about Iran at all. When one fails, the model cannot make the item a match."""
+        out = set()
+        for index, (_, node) in enumerate(self.clauses):
+            labels = [getattr(leaf, "label", "") for leaf, _ in _leaves(node)]
+            if labels and all(label in self.context for label in labels):
+                out.add(index)
+        return frozenset(out)
+
 
 @dataclass(frozen=True)
 class TopicsConfig:
@@ -133,8 +144,10 @@ def decide(topic: Topic, rule_hit: bool, probability: float,
            excluded: bool = False) -> str | None:
     """The rule proposes, the model disposes: a rule hit stands unless the model's probability
     is under `veto` (then it is only possible); without a rule hit the model alone must reach
-    `accept`, and an item one of the rule's exclusions (`AND NOT ...`) removed is at most
-    possible: the written exclusions have the last word. Between `possible` and the bar:
+    `accept`, and an item one of the rule's exclusions (`AND NOT ...`) removed, or one that
+    fails a clause of `context` aliases alone (it names no Iranian place, institution or the
+    country, and is not in Persian), is at most possible: the written rule has the last word
+    on what is excluded and where. Between `possible` and the bar:
     possible."""
     bar = topic.veto if rule_hit else topic.accept
     if probability >= bar and not excluded:
@@ -157,8 +170,9 @@ def judge_topic(config: TopicsConfig, topic: Topic, doc: Document, language: str
                            shared, topic.name)
     verdict = judge.verdict(weights, feats)
     rule_hit = weights.rules and matched and value >= topic.threshold  # a model of text alone
-    excluded = weights.rules and any(name.startswith("not ") and not holds
-                                     for name, holds in result.clauses)
+    excluded = weights.rules and any(
+        not holds and (name.startswith("not ") or index in topic.where_clauses)
+        for index, (name, holds) in enumerate(result.clauses))
     decided = decide(topic, rule_hit, verdict.probability, excluded)  # decides alone (ablation)
     if decided is None:
         return None
