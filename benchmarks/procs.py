@@ -81,28 +81,46 @@ class Sampler:
         self.peak = 0.0
         self.child_cpu: dict[int, float] = {}
         self.own_cpu = 0.0
+        self._base: dict[int, float] = {}
+        self._own_base = 0.0
+        self._rebased = False
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> None:
+        with self._lock:
+            for child in _descendants(os.getpid(), self.skip):
+                self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
+                                            cpu_seconds(child) - self._base.get(child, 0.0))
+            self.own_cpu = time.thread_time() - self._own_base
+
+    def rebase(self) -> float:
+        """Count from now (call it from the measured thread): what the processes spent
+        before, such as a worker pool starting once per daemon, is left out. Returns the
+        descendants' CPU seconds that were left out."""
+        with self._lock:
+            before = sum(self.child_cpu.values())
+            self._base = {c: cpu_seconds(c) for c in _descendants(os.getpid(), self.skip)}
+            self.child_cpu = {}
+            self._rebased = True
+        return before
 
     def _run(self) -> None:
         me = os.getpid()
         # processes that existed before (the forkserver) count from now, not from their start
-        base = {child: cpu_seconds(child) for child in _descendants(me, self.skip)}
+        self._base = {child: cpu_seconds(child) for child in _descendants(me, self.skip)}
         tick = 0
         while not self._stop.is_set():
             if tick % 4 == 0:
                 self.peak = max(self.peak, pss_mib(me, self.skip))
-            for child in _descendants(me, self.skip):
-                self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
-                                            cpu_seconds(child) - base.get(child, 0.0))
+            self._read()
+            if self._rebased:  # the thread's own CPU counts from the rebase too
+                self._rebased, self._own_base = False, time.thread_time()
             tick += 1
-            self.own_cpu = time.thread_time()
             self._stop.wait(0.25)
         self.peak = max(self.peak, pss_mib(me, self.skip))
-        for child in _descendants(me, self.skip):
-            self.child_cpu[child] = max(self.child_cpu.get(child, 0.0),
-                                        cpu_seconds(child) - base.get(child, 0.0))
-        self.own_cpu = time.thread_time()
+        self._read()
 
     def __enter__(self) -> Sampler:
         self._thread.start()
