@@ -172,6 +172,13 @@ def _only_possible(band: str) -> str:
             f"{_confirmed(band)}))")
 
 
+# Below this many `possible` rows the band is read from them (the partial index
+# item_topics_possible, migration 0013); above it, walking the stories newest first finds 20
+# possible-only ones soon. Walking a file with almost no possible rows visited every story.
+SPARSE_POSSIBLE = 1000
+_POSSIBLE_STORIES = (f"SELECT i.story_id FROM item_topics t JOIN items i ON i.id = t.item_id "
+                     f"WHERE t.state = '{POSSIBLE}'")
+
 _SUMMARY_SQL = (
     "SELECT s.id, s.headline, s.first_seen_at, s.first_outlet, s.outlet_count, s.item_count, "
     "s.languages, s.agency, (SELECT r.language FROM items r WHERE r.id = "
@@ -189,15 +196,23 @@ def story_list(conn: sqlite3.Connection, f: StoryFilter) -> StoryList:
         [*params, f.per_page + 1, offset]).fetchall()
     possible: list[sqlite3.Row] = []
     if band and f.page <= 1 and not f.topic:
-        possible = conn.execute(
-            f"{_SUMMARY_SQL}WHERE {where} AND {_only_possible(band)} "
-            "ORDER BY s.first_seen_at DESC LIMIT 20", params).fetchall()
+        possible = _possible_band(conn, where, params, band)
     shown = rows[:f.per_page]
     topics = story_topics(conn, [r["id"] for r in [*shown, *possible]], band)
     return StoryList(
         stories=tuple(_summary(r, topics) for r in shown),
         possible=tuple(_summary(r, topics) for r in possible),
         has_next=len(rows) > f.per_page, has_band=band is not None)
+
+
+def _possible_band(conn: sqlite3.Connection, where: str, params: list[Any],
+                   band: str) -> list[sqlite3.Row]:
+    """The newest 20 stories whose topic rows are all `possible`."""
+    rows = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM item_topics WHERE {band} = "
+                        f"'{POSSIBLE}' LIMIT {SPARSE_POSSIBLE + 1})").fetchone()[0]
+    among = f"s.id IN ({_POSSIBLE_STORIES}) AND " if rows <= SPARSE_POSSIBLE else ""
+    return conn.execute(f"{_SUMMARY_SQL}WHERE {among}{where} AND {_only_possible(band)} "
+                        "ORDER BY s.first_seen_at DESC, s.id DESC LIMIT 20", params).fetchall()
 
 
 def _summary(r: sqlite3.Row, topics: dict[int, tuple[TopicReason, ...]]) -> StorySummary:

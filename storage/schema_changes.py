@@ -151,3 +151,11 @@ _RELATED = [
 def _related(db: Database) -> None:
     for statement in _RELATED:
         db.execute(statement)
+
+
+@MIGRATIONS(name="0013_possible_index")
+def _possible_index(db: Database) -> None:
+    """The reader's "possible" band found from its own rows: without this index the story list
+    walked every story, newest first, looking for one whose items are all `possible`."""
+    db.execute("CREATE INDEX IF NOT EXISTS item_topics_possible ON item_topics (item_id) "
+               "WHERE state = 'possible'")

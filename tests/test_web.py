@@ -21,7 +21,7 @@ from monitor.errors import ConfigError
 from monitor.web import format as fmt
 from monitor.web.app import ReaderConfig
 from monitor.web.serve import is_loopback, reader_config
-from storage import Store
+from storage import Store, reader
 from storage.reader import open_readonly
 from storage.records import AlertRow
 from tests.conftest import MakeSettings, source_toml
@@ -148,6 +148,28 @@ def test_optional_tables_possible_band_and_related_stories(reader_db: Path,
         story_b = get(f"{url}/stories/{b}").text
         assert f'href="/stories/{a}"' in story_b and "same" in story_b
     assert headline
+
+
+def test_possible_band_is_the_same_read_from_its_rows_or_by_walking_stories(
+        reader_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The band's two plans (few possible rows: from the partial index; many: stories newest
+    first) give the same stories, whatever the filter."""
+    db = tmp_path / "band.db"
+    shutil.copy(reader_db, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE item_topics SET state = 'possible' WHERE item_id IN (SELECT i.id "
+                     "FROM items i WHERE i.story_id % 2 = 0)")
+    conn = open_readonly(db)
+    filters = [reader.StoryFilter(topic=None, language=lang, outlet=None, since=None, page=1,
+                                  per_page=10) for lang in (None, "en", "fa")]
+    monkeypatch.setattr(reader, "SPARSE_POSSIBLE", 0)
+    walked = [[s.id for s in reader.story_list(conn, f).possible] for f in filters]
+    monkeypatch.setattr(reader, "SPARSE_POSSIBLE", 10**9)
+    indexed = [[s.id for s in reader.story_list(conn, f).possible] for f in filters]
+    conn.close()
+    assert walked == indexed and walked[0]
+    assert any("item_topics_possible" in str(tuple(r)) for r in sqlite3.connect(db).execute(
+        f"EXPLAIN QUERY PLAN {reader._POSSIBLE_STORIES}"))
 
 
 def test_search_snippet_highlights_the_original_text_across_letter_forms() -> None:
