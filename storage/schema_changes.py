@@ -151,3 +151,16 @@ _RELATED = [
 def _related(db: Database) -> None:
     for statement in _RELATED:
         db.execute(statement)
+
+
+_STORY_OUTLETS = [
+    # whether a story already has an item of an outlet, as a member joins (storage.stories
+    # .joined): one probe instead of recounting the story's outlets over all its members
+    "CREATE INDEX items_story_outlet ON items (story_id, outlet)",
+]
+
+
+@MIGRATIONS(name="0013_story_outlets")
+def _story_outlets(db: Database) -> None:
+    for statement in _STORY_OUTLETS:
+        db.execute(statement)
