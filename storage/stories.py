@@ -99,12 +99,11 @@ def joined(conn: sqlite3.Connection, story_id: int, item_id: int, now: datetime,
            agency: str | None = None) -> None:
     """A member joined: the story's counts moved by this item alone, as `refresh_story` would
     recount them over every member (one probe of items_story_outlet instead of a walk)."""
-    item = conn.execute("SELECT outlet, language FROM items WHERE id = ?", (item_id,)).fetchone()
-    new_outlet = conn.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM items WHERE story_id = ? AND outlet = ? AND id != ?)",
-        (story_id, item["outlet"], item_id)).fetchone()[0]
-    known = conn.execute("SELECT languages FROM stories WHERE id = ?", (story_id,)).fetchone()[0]
-    languages = {*filter(None, known.split(",")), *filter(None, [item["language"]])}
+    known, language, new_outlet = conn.execute(
+        "SELECT s.languages, i.language, NOT EXISTS (SELECT 1 FROM items m WHERE "
+        "m.story_id = s.id AND m.outlet = i.outlet AND m.id != i.id) "
+        "FROM stories s, items i WHERE s.id = ? AND i.id = ?", (story_id, item_id)).fetchone()
+    languages = {*filter(None, known.split(",")), *filter(None, [language])}
     conn.execute(
         "UPDATE stories SET item_count = item_count + 1, outlet_count = outlet_count + ?, "
         "languages = ?, last_seen_at = max(last_seen_at, ?), agency = coalesce(agency, ?) "
