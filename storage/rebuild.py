@@ -1,8 +1,9 @@
 """Rebuild the dedup index after its parameters changed (shingles, permutations, normaliser).
 
 Every item with text gets a fresh signature; the band index is rebuilt from the members of
-stories inside the window; and every copy that joined its story as a near-duplicate is checked
-again against the representative and the members before it. A copy that no longer matches is
+stories inside the window that it keeps (storage.stories: first, representative, newest); and
+every copy that joined its story as a near-duplicate is checked again against the
+representative and the members before it. A copy that no longer matches is
 detached into a story of its own, and the detach is written to `story_events`. Story ids are
 never renumbered and stories are never merged here. Work is done in batches, each its own
 transaction, so the daemon can keep writing (it may miss a match against a story whose bands
@@ -59,11 +60,12 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
     last = 0 if state is None else state["last_item_id"]
     while state is None or state["phase"] == "signatures":
         rows = conn.execute(
-            "SELECT i.id, i.outlet, i.text, i.story_id, "
-            "s.indexed = 1 AS represents "
+            "SELECT i.id, i.outlet, i.text, i.story_id, s.indexed = 1 AND (i.id IN "
+            "(s.first_item_id, s.representative_item_id) OR i.id IN (SELECT m.id FROM items m "
+            "WHERE m.story_id = i.story_id ORDER BY m.id DESC LIMIT ?)) AS represents "
             "FROM items i JOIN stories s ON s.id = i.story_id WHERE i.id > ? "
             "AND i.text IS NOT NULL AND i.text != '' ORDER BY i.id LIMIT ?",
-            (last, batch)).fetchall()
+            (stories.INDEXED_NEWEST, last, batch)).fetchall()
         if not rows:
             break
         with write() as w:

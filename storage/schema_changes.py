@@ -159,3 +159,16 @@ def _possible_index(db: Database) -> None:
     walked every story, newest first, looking for one whose items are all `possible`."""
     db.execute("CREATE INDEX IF NOT EXISTS item_topics_possible ON item_topics (item_id) "
                "WHERE state = 'possible'")
+
+
+_STORY_OUTLETS = [
+    # whether a story already has an item of an outlet, as a member joins (storage.stories
+    # .joined): one probe instead of recounting the story's outlets over all its members
+    "CREATE INDEX items_story_outlet ON items (story_id, outlet)",
+]
+
+
+@MIGRATIONS(name="0014_story_outlets")
+def _story_outlets(db: Database) -> None:
+    for statement in _STORY_OUTLETS:
+        db.execute(statement)

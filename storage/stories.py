@@ -4,8 +4,13 @@ Layers, cheapest first (DESIGN.md §3): (a) the same canonical URL, from the fee
 page's own rel=canonical/og:url, as an item already stored; (b) the same normalised body hash;
 (c) a near-duplicate of any member of a story in the window, found through the LSH band index
 and judged by the matcher the monitor passes in (which may read the candidates' stored texts to
-verify). Every member is in the band index, so when a fuller copy becomes the representative,
-later copies of the story's first text still find it: the story's anchor does not drift.
+verify). A story's first item, its representative and its `INDEXED_NEWEST` newest members are
+in the band index: when a fuller copy becomes the representative, later copies of the story's
+first text still find it (the story's anchor does not drift), and a story that keeps changing is
+found through its latest texts. Older members leave the index as newer ones join, so a story
+grown from thousands of near-identical copies offers a new item a bounded number of candidates
+(at most INDEXED_NEWEST + 2, plus any former representative that was still representing when it
+fell out of the newest ones), not one per member.
 
 Story ids never change. A fuller copy may become the representative (recorded in
 ``story_events``); nothing here merges two stories.
@@ -20,6 +25,7 @@ from datetime import datetime
 from storage.records import Candidate, Fingerprint, ItemContent, Placement, StoryMatcher, iso
 
 MIN_EXACT_WORDS = 10  # an identical two-word body says nothing
+INDEXED_NEWEST = 16  # newest members of a story kept in the band index (first and rep besides)
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,12 @@ def assign(conn: sqlite3.Connection, item_id: int, outlet: str, c: ItemContent,
         return Assignment(story_id, "first", 1.0, True)
     conn.execute("UPDATE items SET story_id = ?, match_kind = ?, similarity = ? WHERE id = ?",
                  (found, kind, round(similarity, 4), item_id))
-    if fp is not None:
-        save_signature(conn, item_id, found, fp, now)
-        index(conn, item_id, fp)
     if make_rep and fp is not None and matcher is not None:
         _make_representative(conn, found, item_id, c, fp, matcher, now)
-    refresh_story(conn, found, now, c.agency)
+    if fp is not None:
+        save_signature(conn, item_id, found, fp, now)
+        index_member(conn, found, item_id, fp, matcher)
+    joined(conn, found, item_id, now, c.agency)
     return Assignment(found, kind, similarity, False)
 
 
@@ -71,7 +77,8 @@ def placement(conn: sqlite3.Connection, story_id: int, item_id: int, *,
 
 def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,
                   agency: str | None = None) -> None:
-    """Recount a story's items, distinct outlets and languages."""
+    """Recount a story's items, distinct outlets and languages (over every member: a rebuild's
+    detach; a member joining moves them by `joined`)."""
     conn.execute(
         """
         UPDATE stories SET
@@ -88,6 +95,21 @@ def refresh_story(conn: sqlite3.Connection, story_id: int, now: datetime,
     )
 
 
+def joined(conn: sqlite3.Connection, story_id: int, item_id: int, now: datetime,
+           agency: str | None = None) -> None:
+    """A member joined: the story's counts moved by this item alone, as `refresh_story` would
+    recount them over every member (one probe of items_story_outlet instead of a walk)."""
+    known, language, new_outlet = conn.execute(
+        "SELECT s.languages, i.language, NOT EXISTS (SELECT 1 FROM items m WHERE "
+        "m.story_id = s.id AND m.outlet = i.outlet AND m.id != i.id) "
+        "FROM stories s, items i WHERE s.id = ? AND i.id = ?", (story_id, item_id)).fetchone()
+    languages = {*filter(None, known.split(",")), *filter(None, [language])}
+    conn.execute(
+        "UPDATE stories SET item_count = item_count + 1, outlet_count = outlet_count + ?, "
+        "languages = ?, last_seen_at = max(last_seen_at, ?), agency = coalesce(agency, ?) "
+        "WHERE id = ?", (new_outlet, ",".join(sorted(languages)), iso(now), agency, story_id))
+
+
 def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
                      matcher: StoryMatcher, now: datetime) -> None:
     """A revised item: replace its signature (and its bands, if its story is indexed)."""
@@ -98,7 +120,7 @@ def update_signature(conn: sqlite3.Connection, item_id: int, fp: Fingerprint,
         return
     unindex(conn, item_id, matcher)
     save_signature(conn, item_id, row["story_id"], fp, now)
-    if row["indexed"]:
+    if row["indexed"] and item_id in kept_in_index(conn, row["story_id"])[0]:
         index(conn, item_id, fp)
 
 
@@ -186,6 +208,31 @@ def index(conn: sqlite3.Connection, item_id: int, fp: Fingerprint) -> None:
     """Put a story's member in the band index."""
     conn.executemany("INSERT OR IGNORE INTO lsh_bands (band_key, item_id) VALUES (?, ?)",
                      [(key, item_id) for key in fp.bands])
+
+
+def kept_in_index(conn: sqlite3.Connection, story_id: int) -> tuple[set[int], int | None]:
+    """The members of a story the band index keeps (its first item, its representative, its
+    `INDEXED_NEWEST` newest members) and the member the newest of them pushed out, if any."""
+    row = conn.execute("SELECT first_item_id, representative_item_id FROM stories WHERE id = ?",
+                       (story_id,)).fetchone()
+    newest = [r[0] for r in conn.execute(  # items_story, read backwards: INDEXED_NEWEST + 1 rows
+        "SELECT id FROM items WHERE story_id = ? ORDER BY id DESC LIMIT ?",
+        (story_id, INDEXED_NEWEST + 1))]
+    kept = {row[0], row[1], *newest[:INDEXED_NEWEST]} - {None}
+    out = newest[INDEXED_NEWEST] if len(newest) > INDEXED_NEWEST else None
+    return kept, out if out not in kept else None
+
+
+def index_member(conn: sqlite3.Connection, story_id: int, item_id: int, fp: Fingerprint,
+                 matcher: StoryMatcher | None) -> None:
+    """Put a member that just joined its story in the band index and take out the older member
+    it pushed out of the newest ones. Taking out recomputes keys, which needs the matcher;
+    without one, a member is indexed only while its story has room."""
+    kept, out = kept_in_index(conn, story_id)
+    if item_id in kept and (matcher is not None or out is None):
+        index(conn, item_id, fp)
+    if out is not None and out != item_id and matcher is not None:
+        unindex(conn, out, matcher)
 
 
 def unindex(conn: sqlite3.Connection, item_id: int, matcher: StoryMatcher) -> None:

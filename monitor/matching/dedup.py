@@ -10,8 +10,9 @@ dropped) and cut into shingles. Two MinHash signatures are made with the same pe
   truncated copies whose full-text Jaccard is low.
 
 Band keys (LSH) are 47-bit hashes of the band number and the band's rows (six bytes each in
-SQLite). Every member of a story in the window is indexed (storage.stories), with extra
-low-threshold bands for light rewrites; `judge` accepts a candidate when its estimated Jaccard is
+SQLite). A story's first item, representative and newest members in the window are indexed
+(storage.stories, a bounded number per story), with extra low-threshold bands for light
+rewrites; `judge` accepts a candidate when its estimated Jaccard is
 high, or when the smaller text is mostly contained in the larger one (a cut copy, or an update
 with paragraphs added), unless the stored texts show a distinct article that reuses background;
 or, on the texts, when it is a light rewrite (monitor.matching.verify). The texts' paragraph
@@ -295,8 +296,9 @@ def judge(item: Fingerprint | Candidate, other: Fingerprint | Candidate, item_te
 
 class Matcher:
     """The verdict storage asks for: the best candidate story this item is a copy of. The
-    candidates are every indexed member of the stories in the window (so a story's first text
-    stays matchable when a fuller copy represents it); at most `VERIFY_AT_MOST` texts are read.
+    candidates are the indexed members of the stories in the window (each story's first item,
+    representative and newest members: its first text stays matchable when a fuller copy
+    represents it); at most `VERIFY_AT_MOST` texts are read.
 
     The matcher lives as long as the daemon and remembers the paragraph shingles of the texts it
     saw last (`CACHE_BYTES`, least recently used out first), keyed by the text itself: a new
