@@ -165,6 +165,9 @@ _STORY_OUTLETS = [
     # whether a story already has an item of an outlet, as a member joins (storage.stories
     # .joined): one probe instead of recounting the story's outlets over all its members
     "CREATE INDEX items_story_outlet ON items (story_id, outlet)",
+    # a story's signatures, as the hourly prune takes old stories out of the band index: without
+    # it each pruned story read the whole signatures table
+    "CREATE INDEX signatures_story ON signatures (story_id)",
 ]
 
 
