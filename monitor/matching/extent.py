@@ -19,7 +19,8 @@ COUNTS = (2, 4, 8, 16)  # "@group n4": the group occurs at least 4 times in the 
 SPREAD = 50  # words per passage
 PASSAGES = (2, 3, 5)  # "@group spread3": ... in at least 3 passages of SPREAD words
 NEAR = 8  # words between a core word and a place for them to go together
-CORE = ("@protest_words", "@leaving", "@strong_leaving")  # words whose place matters
+CORE = ("@protest_words", "@leaving", "@strong_leaving", "@state_framing",
+        "@crackdown_words")  # words whose place matters
 SIDES = (("iran", ("@iran", "@iran_places", "@iran_state")),
          ("abroad", ("@world_places", "@foreign_places", "@other_regimes")))
 MANY = 3  # "... near iran text 3": at least MANY core words stand near such a place
