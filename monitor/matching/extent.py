@@ -53,17 +53,17 @@ def near_names(spots: Spots) -> list[str]:
     """'@core near iran title', '@core near abroad text' (and '... 3' when MANY): the core
     words of a story next to Iranian places or to other countries', in the title and in the
     text (a dateline left out by the caller)."""
+    cores = [c for c in CORE if c in spots]
+    if not cores:
+        return []
     out = []
-    for core in CORE:
-        if core not in spots:
-            continue
-        for side, labels in SIDES:
-            for zone, k in (("title", 0), ("text", 1)):
-                words = spots[core][k]
-                if not words:
-                    continue
-                places = sorted(p for g in labels if g in spots for p in spots[g][k])
-                found = _near(words, places) if places else 0
+    for side, labels in SIDES:
+        for zone, k in (("title", 0), ("text", 1)):
+            places = sorted(p for g in labels if g in spots for p in spots[g][k])
+            if not places:
+                continue
+            for core in cores:
+                found = _near(spots[core][k], places)
                 if found:
                     out.append(f"{core} near {side} {zone}")
                 if found >= MANY:
