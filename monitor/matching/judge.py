@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.matching import extent
 from monitor.matching.rule_parser import parse
 from monitor.matching.rules import And, Any_, Document, Hit, Node, Not, Phrase
 
@@ -213,11 +214,16 @@ _RULE_IDS: dict[tuple[str, str], tuple[int, ...]] = {}  # (rule feature, languag
 
 
 def group_zones(doc: Document, groups: Iterable[Any_]) -> tuple[str, ...]:
-    """'@group zone' for every alias group and zone it occurs in; the same for every topic
-    (the groups are the rules' own nodes: those the rules evaluated come from the memo)."""
-    located = {group.label: zones(group.eval(doc, ("title", "text"))) for group in groups}
+    """'@group zone' for every alias group and zone it occurs in, where the story is set, and
+    how much of it the groups take (monitor.matching.extent); the same for every topic (the
+    groups are the rules' own nodes: those the rules evaluated come from the memo)."""
+    hits = {group.label: group.eval(doc, ("title", "text")) for group in groups}
+    located = {label: zones(hit) for label, hit in hits.items()}
+    spots = {label: (tuple(hit.positions.get("title", ())),
+                     extent.text_spots(hit.positions.get("text", ()), HEAD))
+             for label, hit in hits.items() if hit.matched}
     return tuple(f"{label} {zone}" for label, spots in located.items()
-                 for zone in spots) + where(located)
+                 for zone in spots) + where(located) + tuple(extent.names(spots))
 
 
 def rule_features(rule: RuleResult, where: Iterable[str], language: str,
@@ -258,6 +264,8 @@ def _rule_label(name: str) -> str:
         return f"the {name[5:]} rule also matched"
     if name.startswith(("where ", "dateline ")):
         return _WHERE[name]
+    if extent.is_extent(name):
+        return extent.describe(name)
     group, zone = name.rsplit(" ", 1)
     spot = {"title": "in the title", "head": "in the first words", "lead": "in the lead",
             "deep": "deep in the text"}[zone]
