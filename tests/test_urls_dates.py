@@ -60,6 +60,13 @@ def test_url_problem_answers_alike_when_asked_again() -> None:
         first = urlcheck.url_problem(url)
         assert urlcheck.url_problem(url) == first
         assert (first is None) == (url == "https://x.org/a")
+    long = "https://X.org/" + "a" * 5000 + "?utm_source=1"
+    for url in ("HTTP://WWW.X.org/a?utm_source=1", long):
+        assert canonical_url(url) == canonical_url(url) == url.lower().replace(
+            "http://www.", "https://").split("?")[0]
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            canonical_url("ftp://x.org/a")
 
 
 def test_jalali_round_trip_and_known_dates() -> None:
