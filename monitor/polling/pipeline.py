@@ -310,7 +310,7 @@ async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: d
             return d.record
         a = d.analysis or await analysis_of(deps.pool, settings, c.title, c.text,
                                             source.language, c.language, context)
-        content = with_analysis(c, a)
+        content = c if d.analysis is not None else with_analysis(c, a)  # the worker's: applied
         if not c.text:
             return replace(d.record, content=content)
         wanted = alert_rules.requests(alerts.rules, alerts.channels, a.topics, a.language,
