@@ -368,3 +368,13 @@ def test_verification_leaves_the_outlets_boilerplate_out() -> None:
     for fp in (dedup.fingerprint(text, boiler),
                dedup.fingerprint(text, boiler, shingled=dedup.fingerprint(text).shingled)):
         assert len(verify.Shingled.of_blob(fp.shingled).sizes) == len(whole.sizes) - 1
+
+
+@pytest.mark.parametrize("compact", ["", "short", "thequickbrownfoxjumpsoverthelazydog" * 3,
+                                     "گزارشخبرنگارانازتهرانامروز", "caféauchocolatchaud"])
+def test_char_shingles_are_the_crc_of_each_utf8_slice(compact: str) -> None:
+    """The ASCII fast path (one encoding, byte slices) gives what slicing characters gives."""
+    k = verify.SHINGLE_CHARS
+    expected = [verify._crc(compact[i:i + k].encode("utf-8"))
+                for i in range(max(1, len(compact) - k + 1))]
+    assert list(verify._char_shingles(compact)) == expected

@@ -59,6 +59,20 @@ def test_plain_fetch_sends_user_agent_and_advertised_encodings(server: TestServe
     assert headers["accept-encoding"] == "gzip, deflate"
 
 
+def test_cookies_a_site_sets_are_sent_back(server: TestServer) -> None:
+    """The client reads Set-Cookie (and only bothers when a response has one)."""
+    plain = server.route("/plain", Reply(200, {}, b"x"))
+    setter = server.route("/set", Reply(200, {"Set-Cookie": "consent=yes; Path=/"}, b"y"))
+
+    async def three(f: Fetcher) -> None:
+        await f.fetch(plain)
+        await f.fetch(setter)
+        await f.fetch(plain)
+
+    run(three)
+    assert [h.get("cookie") for _, h in server.requests] == [None, None, "consent=yes"]
+
+
 def test_conditional_get_gives_304_as_a_value(server: TestServer) -> None:
     url = server.route("/feed", Reply(200, {}, b"<rss/>", etag='"v1"'))
     got = run(lambda f: f.fetch(url, etag='"v1"'))

@@ -1,9 +1,11 @@
 """URL canonicalisation and date handling — pure functions."""
 
+import unicodedata
 from datetime import UTC, date, datetime
 
 import pytest
 
+from monitor.fetching import urlcheck
 from monitor.fetching.urls import absolutize, canonical_url, is_http_url
 from monitor.parsing.dates import (
     gregorian_to_jalali,
@@ -34,6 +36,37 @@ def test_non_http_urls_are_refused(url: str | None) -> None:
 def test_absolutize_resolves_and_refuses_schemes() -> None:
     assert absolutize("/a/b", "https://x.org/feed") == "https://x.org/a/b"
     assert absolutize("javascript:void(0)", "https://x.org/") is None
+
+
+def test_ascii_checks_agree_with_the_category_lookups() -> None:
+    """The fast path for ASCII text (one regular expression) refuses exactly the characters the
+    category lookups refuse, each of the 128 alone and inside a URL or a host name."""
+    for code in range(128):
+        c = chr(code)
+        control = unicodedata.category(c) in ("Cc", "Cs")
+        invisible = unicodedata.category(c) in urlcheck._BAD_CATEGORIES or c.isspace()
+        assert urlcheck._has_control(c) is control
+        assert urlcheck._has_control(f"https://x.org/a{c}b") is control
+        assert urlcheck._has_invisible(c) is invisible
+        assert urlcheck._has_invisible(f"a{c}b.org") is invisible
+    assert urlcheck._has_control("https://x.org/\u0085") and \
+        not urlcheck._has_control("https://x.org/\u200c")
+    assert urlcheck._has_invisible("a\u200bb.org") and urlcheck._has_invisible("a\u3000b.org")
+
+
+def test_url_problem_answers_alike_when_asked_again() -> None:
+    for url in ("https://x.org/a", "https://x.org/\x00", "ftp://x/y", "https://a..b/",
+                "https://" + "a" * 5000 + ".org/"):
+        first = urlcheck.url_problem(url)
+        assert urlcheck.url_problem(url) == first
+        assert (first is None) == (url == "https://x.org/a")
+    long = "https://X.org/" + "a" * 5000 + "?utm_source=1"
+    for url in ("HTTP://WWW.X.org/a?utm_source=1", long):
+        assert canonical_url(url) == canonical_url(url) == url.lower().replace(
+            "http://www.", "https://").split("?")[0]
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            canonical_url("ftp://x.org/a")
 
 
 def test_jalali_round_trip_and_known_dates() -> None:

@@ -123,6 +123,16 @@ class BoundedDecoder:
 # -- the fetcher --------------------------------------------------------------------------------
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, asked to read a response's cookies only when it sets some: the
+    standard library's extraction wraps every response and request even when there is none to
+    read (a tenth of the client's CPU per small page). Nothing else differs."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A completed fetch. `not_modified` marks a 304 answer (no body)."""
@@ -212,10 +222,12 @@ class Fetcher:
                 t._pool = httpcore.AsyncConnectionPool(**args)
                 return t
             transport = PerOriginTransport(one_host, idle_after=2 * KEEPALIVE)
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             transport=transport, timeout=timeout, follow_redirects=False, trust_env=False,
             headers={"User-Agent": s.user_agent_header, "Accept-Encoding": "gzip, deflate"},
         )
+        client._cookies = _Cookies()  # the `cookies` setter would wrap it in a plain jar
+        return client
 
     async def aclose(self) -> None:
         await self.client.aclose()

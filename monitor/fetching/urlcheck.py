@@ -11,6 +11,7 @@ source URL fails `check-config`; a redirect target fails its fetch (`InvalidURL`
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -22,11 +23,31 @@ MAX_URL = 4096
 _ASCII_HOST = re.compile(r"[A-Za-z0-9_.-]+")
 _DOTTED_NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})  # control, format (invisible), surrogate
+# the same tests for an ASCII string, without a category lookup per character: the only ASCII
+# characters in those categories are the controls (Cc: U+0000-U+001F, U+007F), and the only
+# other ASCII space is the space itself (tests/test_urls_dates.py compares both over all 128)
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _has_control(text: str) -> bool:
+    """Whether `text` holds a control character or a surrogate (categories Cc, Cs)."""
+    if text.isascii():
+        return _ASCII_CONTROL.search(text) is not None
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
+def _has_invisible(host: str) -> bool:
+    """Whether `host` holds a control, format (invisible), private-use, surrogate or space
+    character."""
+    if host.isascii():
+        return _ASCII_CONTROL_OR_SPACE.search(host) is not None
+    return any(unicodedata.category(c) in _BAD_CATEGORIES or c.isspace() for c in host)
 
 
 def host_problem(host: str) -> str | None:
     """Why `host` (as `urlsplit(...).hostname` gives it) is not a usable host name."""
-    if any(unicodedata.category(c) in _BAD_CATEGORIES or c.isspace() for c in host):
+    if _has_invisible(host):
         return "host name contains a control, space or invisible character"
     if ":" in host:
         try:
@@ -67,10 +88,18 @@ def _labels_problem(name: str) -> str | None:
 
 
 def url_problem(url: str) -> str | None:
-    """Why `url` cannot be fetched (one line, no part of the URL quoted), or None if it can."""
+    """Why `url` cannot be fetched (one line, no part of the URL quoted), or None if it can.
+    The answers for the last thousand URLs (of at most `MAX_URL` characters) are remembered:
+    one article's link is checked by the plan, the feed hash, the fetch and its canonical
+    form, each on its own."""
     if len(url) > MAX_URL:
         return f"URL longer than {MAX_URL} characters"
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in url):
+    return _url_problem(url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _url_problem(url: str) -> str | None:
+    if _has_control(url):
         return "URL contains a control character"
     try:
         parts = urlsplit(url)

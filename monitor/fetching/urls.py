@@ -9,10 +9,11 @@ map to their article), "index.html" kept (outlets differ too much to guess).
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from monitor.fetching.urlcheck import url_problem
+from monitor.fetching.urlcheck import MAX_URL, url_problem
 
 TRACKING_PARAMS = frozenset(
     {
@@ -51,7 +52,15 @@ def _is_tracking(name: str) -> bool:
 
 
 def canonical_url(url: str) -> str:
-    """The canonical form of an http(s) URL (see the module docstring). Raises ValueError."""
+    """The canonical form of an http(s) URL (see the module docstring). Raises ValueError.
+    Remembered for the last thousand URLs (of at most `MAX_URL` characters): a run asks for
+    an entry's link more than once (its identity, its feed hash)."""
+    if len(url) > MAX_URL:
+        return _canonical_url(url)
+    return _remembered_canonical(url)
+
+
+def _canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
@@ -71,6 +80,9 @@ def canonical_url(url: str) -> str:
     )
     # scheme is folded to https so that http/https twins of one article share an identity
     return urlunsplit(("https", netloc, path, urlencode(query), ""))
+
+
+_remembered_canonical = functools.lru_cache(maxsize=1024)(_canonical_url)
 
 
 def host_of(url: str) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
 
@@ -43,6 +43,17 @@ OWN_BELOW = 0.1  # and under this, a paragraph of its own (not even an edited co
 REPEATED = 3  # paragraphs of one text that share a shingle: a template, left out
 SHINGLE_CHARS = 9  # longer than the index's five: a paragraph shares them only with its copies
 _crc = zlib.crc32
+
+
+def _char_shingles(compact: str) -> Iterable[int]:
+    """The CRC-32 of the UTF-8 of every run of `SHINGLE_CHARS` characters, in order. An ASCII
+    text (one byte a character) is encoded once and its bytes sliced: the same values, a third
+    less time than encoding every slice."""
+    starts = range(max(1, len(compact) - SHINGLE_CHARS + 1))
+    if compact.isascii():
+        data = compact.encode("ascii")
+        return map(_crc, [data[i:i + SHINGLE_CHARS] for i in starts])
+    return (_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8")) for i in starts)
 
 
 @dataclass(frozen=True)
@@ -97,14 +108,15 @@ class Shingled:
             if len(tokens) < MIN_PARAGRAPH_WORDS:
                 continue
             compact = "".join(tokens)  # spaces left out, as in the index (Persian compounds)
-            shingles = dict.fromkeys(_crc(compact[i:i + SHINGLE_CHARS].encode("utf-8"))
-                                     for i in range(max(1, len(compact) - SHINGLE_CHARS + 1)))
+            shingles = dict.fromkeys(_char_shingles(compact))
             out.append(shingles)
             sizes.append(len(shingles))
             ids.append(line_ids.get(line, 0) if line_ids else 0)
-        seen = Counter(sh for shingles in out for sh in shingles)
-        runs = [array("I", [sh for sh in shingles if seen[sh] < REPEATED]) for shingles in out]
-        return cls(sizes, runs, sum(1 for n in seen.values() if n < REPEATED), ids)
+        seen = Counter(chain.from_iterable(out))  # in how many paragraphs each shingle is
+        repeated = {sh for sh, n in seen.items() if n >= REPEATED}
+        runs = [array("I", [sh for sh in shingles if sh not in repeated] if repeated
+                      else shingles) for shingles in out]
+        return cls(sizes, runs, len(seen) - len(repeated), ids)
 
     @classmethod
     def of_blob(cls, blob: bytes) -> Shingled:

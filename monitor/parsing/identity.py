@@ -77,18 +77,21 @@ def _guid(raw: str | None) -> str | None:
     return raw[:1000] or None
 
 
-def keyed(entries: list[Entry]) -> list[tuple[Entry, str, str | None, str | None]]:
+Keyed = list[tuple[Entry, str, str | None, str | None]]
+
+
+def keyed(entries: list[Entry]) -> Keyed:
     """(entry, key, http link, canonical link) for each entry, untrusted GUIDs demoted."""
+    canons = [_canonical(e.link) for e in entries]  # each link made canonical once
     links: dict[str, set[tuple[str | None, str]]] = {}
-    for e in entries:
+    for e, canon in zip(entries, canons, strict=True):
         g = _guid(e.guid)
         if g:  # a GUID is trusted only if every entry carrying it is the same article
-            links.setdefault(g, set()).add((_canonical(e.link), search_form(e.title)))
+            links.setdefault(g, set()).add((canon, search_form(e.title)))
     out = []
     seen: Counter[str] = Counter()
-    for e in entries:
+    for e, canon in zip(entries, canons, strict=True):
         link = e.link if is_http_url(e.link) else None
-        canon = _canonical(link)
         g = _guid(e.guid)
         if g and len(links[g]) == 1:
             key = "guid:" + g
@@ -135,10 +138,12 @@ def _changed(entry: Entry, known: KnownEntry) -> bool:
     return known.feed_hash is not None and known.feed_hash != entry.feed_hash
 
 
-def plan_entries(entries: list[Entry], known: list[KnownEntry], limit: int) -> Plan:
+def plan_entries(entries: list[Entry], known: list[KnownEntry], limit: int, *,
+                 rows: Keyed | None = None) -> Plan:
+    """`rows`: `keyed(entries)`, when the caller has made it already (`lookup_values`)."""
     work: list[Planned] = []
     unchanged = deferred = 0
-    for entry, key, link, canon in keyed(entries):
+    for entry, key, link, canon in keyed(entries) if rows is None else rows:
         k = _match(known, key, _guid(entry.guid), canon, entry.title)
         if k is None:
             action: Action | None = Action.NEW
@@ -158,9 +163,8 @@ def plan_entries(entries: list[Entry], known: list[KnownEntry], limit: int) -> P
     return Plan(work, unchanged, deferred)
 
 
-def lookup_values(entries: list[Entry]) -> tuple[list[str], list[str], list[str]]:
-    """Keys, GUIDs and canonical links to ask the store about."""
-    rows = keyed(entries)
+def lookup_values(rows: Keyed) -> tuple[list[str], list[str], list[str]]:
+    """Keys, GUIDs and canonical links to ask the store about (`rows`: `keyed(entries)`)."""
     return ([key for _, key, _, _ in rows],
             [g for e, _, _, _ in rows if (g := _guid(e.guid))],
             [c for _, _, _, c in rows if c])

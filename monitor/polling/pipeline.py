@@ -33,7 +33,7 @@ from monitor.matching import related
 from monitor.matching.gate import Gate
 from monitor.matching.text import one_line
 from monitor.parsing.feeds import ParsedFeed, publisher_of
-from monitor.parsing.identity import Action, Planned, lookup_values, plan_entries
+from monitor.parsing.identity import Action, Planned, keyed, lookup_values, plan_entries
 from monitor.polling import schedule, source_kinds
 from monitor.polling.analysis import Analysis, topics_context
 from monitor.polling.articles import (
@@ -104,9 +104,10 @@ async def run_source(deps: Deps, source: SourceConfig) -> SourceReport:
         if follow is not None:  # a sitemap index's sitemaps, a channel's older messages
             parsed = await follow(source_kinds.Follow.for_run(
                 deps, source, fetches, now, state.last_success_at is None), parsed)
-        keys, guids, links = lookup_values(parsed.entries)
-        known = deps.store.known_entries(source.id, keys, guids, links)
-        plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run)
+        rows = keyed(parsed.entries)
+        known = deps.store.known_entries(source.id, *lookup_values(rows))
+        plan = plan_entries(parsed.entries, known, deps.settings.polling.max_entries_per_run,
+                            rows=rows)
         gated, to_fetch = _gate(deps.gate, source, plan.work)
         articles = await _fetch_articles(deps, source, to_fetch, fetches)
         new_items, revisions = await _annotate(deps, source, state, now,
@@ -309,7 +310,7 @@ async def _annotate(deps: Deps, source: SourceConfig, state: SourceState, now: d
             return d.record
         a = d.analysis or await analysis_of(deps.pool, settings, c.title, c.text,
                                             source.language, c.language, context)
-        content = with_analysis(c, a)
+        content = c if d.analysis is not None else with_analysis(c, a)  # the worker's: applied
         if not c.text:
             return replace(d.record, content=content)
         wanted = alert_rules.requests(alerts.rules, alerts.channels, a.topics, a.language,
