@@ -5,11 +5,14 @@ from __future__ import annotations
 import sqlite3
 import textwrap
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from monitor.configuration.settings import Settings, load_settings
+from monitor.configuration.sources import load_topics
+from monitor.matching.topics import TopicsConfig
 from storage import Store
 from tests.server import TestServer
 
@@ -109,3 +112,13 @@ def reader_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = demo_database(tmp_path_factory.mktemp("reader"))
     add_hostile_stories(db)
     return db
+
+
+def rules_only_topics(tmp_path: Path, text: str) -> TopicsConfig:
+    """A topics.toml of `text` loaded as the daemon loads it, with no trained model."""
+    path = tmp_path / "topics.toml"
+    path.write_text(text, "utf-8")
+    problems: list[str] = []
+    cfg = load_topics(path, problems)
+    assert problems == []
+    return replace(cfg, models=())

@@ -10,6 +10,7 @@ from monitor.configuration.sources import load_topics
 from monitor.matching import extent, judge, topics
 from monitor.matching.rules import Document
 from monitor.matching.topics import TopicsConfig
+from tests.conftest import rules_only_topics
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = """
@@ -27,12 +28,7 @@ threshold = 1
 
 
 def config_of(tmp_path: Path) -> TopicsConfig:
-    path = tmp_path / "topics.toml"
-    path.write_text(TOPICS, "utf-8")
-    problems: list[str] = []
-    cfg = load_topics(path, problems)
-    assert problems == []
-    return replace(cfg, models=())
+    return rules_only_topics(tmp_path, TOPICS)
 
 
 def names_of(cfg: TopicsConfig, title: str, text: str) -> set[str]:

@@ -15,6 +15,7 @@ from monitor.matching.lead import menu_last
 from monitor.matching.rules import Document
 from monitor.matching.topics import TopicsConfig
 from monitor.polling.analysis import analyse
+from tests.conftest import rules_only_topics
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = """
@@ -33,12 +34,7 @@ threshold = 1
 
 
 def config_of(tmp_path: Path) -> TopicsConfig:
-    path = tmp_path / "topics.toml"
-    path.write_text(TOPICS, "utf-8")
-    problems: list[str] = []
-    cfg = load_topics(path, problems)
-    assert problems == []
-    return replace(cfg, models=())
+    return rules_only_topics(tmp_path, TOPICS)
 
 
 def where_of(cfg: TopicsConfig, title: str, text: str) -> set[str]:
