@@ -60,19 +60,18 @@ def rebuild(write: Writer, conn: sqlite3.Connection,
     last = 0 if state is None else state["last_item_id"]
     while state is None or state["phase"] == "signatures":
         rows = conn.execute(
-            "SELECT i.id, i.outlet, i.text, i.story_id, s.indexed = 1 AND (i.id IN "
-            "(s.first_item_id, s.representative_item_id) OR i.id IN (SELECT m.id FROM items m "
-            "WHERE m.story_id = i.story_id ORDER BY m.id DESC LIMIT ?)) AS represents "
+            "SELECT i.id, i.outlet, i.text, i.story_id, s.indexed = 1 AS in_window "
             "FROM items i JOIN stories s ON s.id = i.story_id WHERE i.id > ? "
             "AND i.text IS NOT NULL AND i.text != '' ORDER BY i.id LIMIT ?",
-            (stories.INDEXED_NEWEST, last, batch)).fetchall()
+            (last, batch)).fetchall()
         if not rows:
             break
         with write() as w:
             for r in rows:
                 fp = fingerprint(r["outlet"], r["text"])
                 stories.save_signature(w, r["id"], r["story_id"], fp, now)
-                if r["represents"] and fp.minhash is not None:
+                if r["in_window"] and fp.minhash is not None \
+                        and r["id"] in stories.kept_in_index(w, r["story_id"])[0]:
                     stories.index(w, r["id"], fp)
                     indexed += 1
             w.execute("UPDATE index_rebuild SET last_item_id = ?, items_done = items_done + ?",
